@@ -1,0 +1,1 @@
+//! shardslap-config (placeholder)

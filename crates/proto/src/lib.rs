@@ -1,0 +1,1 @@
+//! shardslap-proto (placeholder)

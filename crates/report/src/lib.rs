@@ -1,0 +1,1 @@
+//! shardslap-report (placeholder)

@@ -1,0 +1,1 @@
+//! shardslap-workload (placeholder)
