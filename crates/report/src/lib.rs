@@ -1,1 +1,32 @@
-//! shardslap-report (placeholder)
+//! shardslap-report: statistics and rendering.
+//!
+//! Owns the per-shard statistics ([`ShardStats`]: memaslap's latency
+//! accumulators plus an HdrHistogram, and plain counters), which merge by
+//! value in any order, and every output: memaslap's text layout byte for
+//! byte ([`text`]), a percentile table, and a versioned JSON document
+//! ([`json`]). Pure: it returns strings and values and does no I/O.
+//!
+//! Data flow: shards fill [`ShardStats`] → [`merge_all`] → [`Report`] →
+//! [`render_final`] / [`render_json`].
+
+// Tests may unwrap: a panic there is the failure report.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod error;
+pub mod json;
+pub mod latency;
+pub mod report;
+pub mod run_info;
+pub mod stats;
+pub mod text;
+
+pub use error::ReportError;
+pub use json::{decode_hdr, encode_hdr, render_json, SCHEMA_VERSION};
+pub use latency::{log2_bucket, LatencyStats, Percentile, LOG2_BUCKETS, PERCENTILES};
+pub use report::{LatencySummary, OpSummary, Report, TimePoint, Warmup};
+pub use run_info::RunInfo;
+pub use stats::{merge_all, Counters, OpStats, ShardStats};
+pub use text::{render_banner, render_final, render_period, PeriodTables};
+
+#[cfg(test)]
+mod test_support;

@@ -1,0 +1,33 @@
+//! The crate's one error type: encoding a latency histogram for the JSON,
+//! or decoding one that an earlier run wrote.
+
+/// Why a histogram could not be encoded, or an `hdr` field not decoded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReportError {
+    /// The V2 serializer rejected a latency histogram (a count above
+    /// `i64::MAX`, or a histogram too large for this platform's `usize`).
+    #[error("cannot serialize the latency histogram ({count} samples): {source}")]
+    HdrEncode {
+        /// How many samples the histogram held.
+        count: u64,
+        /// The serializer's reason.
+        source: hdrhistogram::serialization::V2SerializeError,
+    },
+    /// An `hdr` field is not standard base64.
+    #[error("hdr field ({len} chars) is not standard base64: {source}")]
+    Base64 {
+        /// Length of the offending string.
+        len: usize,
+        /// The decoder's reason.
+        source: base64::DecodeError,
+    },
+    /// An `hdr` field decodes to bytes that are not a V2 HdrHistogram.
+    #[error("hdr field ({len} bytes) is not a V2 HdrHistogram: {source}")]
+    HdrDecode {
+        /// Length of the decoded bytes.
+        len: usize,
+        /// The deserializer's reason.
+        source: hdrhistogram::serialization::DeserializeError,
+    },
+}

@@ -1,0 +1,129 @@
+//! The finished run: settings, merged and per-shard statistics, timing and
+//! the per-period time series.
+//!
+//! Stage: built by the caller after every shard has returned, then handed
+//! to `text::render_final` and `json::render_json`.
+
+use std::time::Duration;
+
+use crate::latency::LatencyStats;
+use crate::run_info::RunInfo;
+use crate::stats::{merge_all, OpStats, ShardStats};
+
+/// Everything the final outputs show.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The run's settings.
+    pub info: RunInfo,
+    /// All shards merged (see [`merge_all`]).
+    pub totals: ShardStats,
+    /// Each shard's own statistics, in shard order.
+    pub shards: Vec<ShardStats>,
+    /// Measured run time, warm-up excluded.
+    pub duration: Duration,
+    /// Wall-clock start of the measured run, in Unix seconds.
+    pub started_at_unix_s: f64,
+    /// The warm-up phase, if one ran.
+    pub warmup: Option<Warmup>,
+    /// One point per reporting period, in time order.
+    pub timeseries: Vec<TimePoint>,
+    /// Why the run ended early (e.g. `interrupted by SIGINT`), if it did.
+    pub interrupted: Option<String>,
+}
+
+impl Report {
+    /// A report whose `totals` are `shards` merged, with no warm-up, time
+    /// series or interruption.
+    #[must_use]
+    pub fn from_shards(
+        info: RunInfo,
+        shards: Vec<ShardStats>,
+        duration: Duration,
+        started_at_unix_s: f64,
+    ) -> Self {
+        Self {
+            info,
+            totals: merge_all(&shards),
+            shards,
+            duration,
+            started_at_unix_s,
+            warmup: None,
+            timeseries: Vec::new(),
+            interrupted: None,
+        }
+    }
+}
+
+/// The warm-up phase (SETs that fill the windows before a get-only run).
+/// Its SETs are not in the latency statistics or the run time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Warmup {
+    /// SETs issued.
+    pub sets: u64,
+    /// How long it took.
+    pub duration: Duration,
+}
+
+/// One reporting period of the time series.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimePoint {
+    /// End of the period, in seconds since the measured run started. The
+    /// period's length is the gap to the previous point (or to 0).
+    pub t_s: f64,
+    /// The period's operations, summarised (a few numbers, not histograms,
+    /// so long runs stay small).
+    pub ops: OpSummary,
+    /// Requests each shard completed in the period, in shard order.
+    pub shard_ops: Vec<u64>,
+}
+
+/// Summary of one period's [`OpStats`] delta.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct OpSummary {
+    /// GET requests.
+    pub get: LatencySummary,
+    /// SET requests.
+    pub set: LatencySummary,
+    /// All requests.
+    pub total: LatencySummary,
+}
+
+impl From<&OpStats> for OpSummary {
+    fn from(ops: &OpStats) -> Self {
+        Self {
+            get: LatencySummary::from(&ops.get),
+            set: LatencySummary::from(&ops.set),
+            total: LatencySummary::from(&ops.total),
+        }
+    }
+}
+
+/// The few numbers a time-series point keeps per operation type.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct LatencySummary {
+    /// Latency events.
+    pub ops: u64,
+    /// Missed keys.
+    pub misses: u64,
+    /// Median latency, µs.
+    pub p50_us: f64,
+    /// 99th percentile latency, µs.
+    pub p99_us: f64,
+    /// 99.9th percentile latency, µs.
+    pub p999_us: f64,
+    /// Largest latency, µs.
+    pub max_us: f64,
+}
+
+impl From<&LatencyStats> for LatencySummary {
+    fn from(s: &LatencyStats) -> Self {
+        Self {
+            ops: s.count(),
+            misses: s.misses(),
+            p50_us: s.percentile_us(0.5),
+            p99_us: s.percentile_us(0.99),
+            p999_us: s.percentile_us(0.999),
+            max_us: s.max_ns() as f64 / 1000.0,
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! What the report needs to know about the run's settings: the banner's
+//! values, the Net column's nominal object size, which optional summary
+//! lines apply, and the full effective config for the JSON.
+//!
+//! Stage: filled once by the caller from the validated config.
+
+/// The run's settings as the report shows them.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RunInfo {
+    /// The `-s` string as given, e.g. `127.0.0.1:11211`.
+    pub servers: String,
+    /// Shards (memaslap's threads).
+    pub threads: usize,
+    /// Connections in total.
+    pub concurrency: usize,
+    /// Time mode: run length in seconds.
+    pub run_time_s: Option<u64>,
+    /// Execute-number mode: operations to issue.
+    pub execute_number: Option<u64>,
+    /// Window length in items (printed as `window_len / 1024` `k`).
+    pub window_len: usize,
+    /// Share of SETs in `[0, 1]`.
+    pub set_proportion: f64,
+    /// Share of GETs in `[0, 1]`.
+    pub get_proportion: f64,
+    /// Average key + value length in bytes: memaslap's nominal object size
+    /// B behind the `Net(M/s)` column.
+    pub nominal_object_len: f64,
+    /// Data verification is on (`verify_*` summary lines).
+    pub verify: bool,
+    /// Expire verification is on (`expired_get`/`unexpired_unget` lines).
+    pub exp_verify: bool,
+    /// UDP is in use (`packet_*`/`udp_timeout` lines).
+    pub udp: bool,
+    /// The full effective settings; the JSON's `config` object.
+    pub config: serde_json::Value,
+    /// OS CPU ids the shards ran on, in shard order.
+    pub cores: Vec<usize>,
+}
