@@ -1,1 +1,26 @@
-//! shardslap-engine (placeholder)
+//! shardslap's engine: the only crate that touches glommio.
+//!
+//! Stages, in the order a run goes through them:
+//! - [`preflight`] (main thread): resolve servers, probe-connect them, check io_uring and the
+//!   locked-memory limit — so a bad environment fails with one line before anything is spawned.
+//! - [`launch`] (main thread): one pinned glommio `LocalExecutor` per shard; collects each
+//!   shard's period snapshots over a channel, starts the clock for everyone at once, and merges.
+//! - `shard` (one per core): owns its connections, windows, RNGs and statistics.
+//! - `conn` (one task per connection): the per-request hot path.
+//!
+//! Shards share nothing on the hot path: the only cross-thread state is [`RunControl`] (start
+//! instant and stop flag, polled by each shard's ticker task, never per request) and the
+//! channel that carries period snapshots.
+
+mod conn;
+mod control;
+mod error;
+pub mod launch;
+pub mod preflight;
+mod shard;
+pub mod signals;
+
+pub use control::RunControl;
+pub use error::EngineError;
+pub use launch::{run, PeriodSample, RunObserver, RunOutcome};
+pub use preflight::{preflight, Preflight};

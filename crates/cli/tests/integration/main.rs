@@ -1,1 +1,10 @@
+//! Integration tests: the real `shardslap` binary against a real memcached.
+//!
+//! One test binary (ripgrep's layout); the harness starts memcached on a free loopback port
+//! per test and kills it on drop. Every run is bounded by `-x`/`-t` and by a wall-clock kill.
 
+mod util;
+
+mod cli_errors;
+mod engine_counts;
+mod report_output;

@@ -1,0 +1,166 @@
+//! Where results go: the banner, the periodic tables, the final text report and the JSON file.
+//!
+//! The text goes to stdout, except when `--json -` claims stdout for the JSON: then the text
+//! goes to stderr so that stdout stays machine-readable.
+
+use std::fs::File;
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+
+use anyhow::Context;
+use shardslap_config::{JsonTarget, RunConfig, StopCondition};
+use shardslap_engine::{PeriodSample, RunObserver, RunOutcome};
+use shardslap_report::{render_json, render_period, Report, RunInfo};
+
+/// What the report needs to know about the run's settings.
+pub fn run_info(cfg: &RunConfig) -> RunInfo {
+    let (run_time_s, execute_number) = match cfg.stop {
+        StopCondition::Time(d) => (Some(d.as_secs_f64().round() as u64), None),
+        StopCondition::Ops(n) => (None, Some(n)),
+    };
+    RunInfo {
+        servers: cfg.servers_raw.clone(),
+        threads: cfg.shards,
+        concurrency: cfg.concurrency,
+        run_time_s,
+        execute_number,
+        window_len: cfg.window_len,
+        set_proportion: cfg.workload.set_proportion,
+        get_proportion: cfg.workload.get_proportion,
+        nominal_object_len: (cfg.workload.avg_key_len() + cfg.workload.avg_value_len()) as f64,
+        verify: cfg.verify > 0.0,
+        exp_verify: cfg.exp_verify > 0.0,
+        udp: cfg.udp || cfg.facebook,
+        config: serde_json::to_value(cfg).unwrap_or(serde_json::Value::Null),
+        cores: cfg.cores.clone(),
+    }
+}
+
+/// Where the text goes: stdout, or stderr when `--json -` has claimed stdout.
+#[derive(Debug, Clone, Copy)]
+pub struct TextOut {
+    to_stderr: bool,
+}
+
+impl TextOut {
+    /// Chooses the stream from the `--json` target.
+    pub fn for_config(cfg: &RunConfig) -> Self {
+        Self {
+            to_stderr: matches!(cfg.json, Some(JsonTarget::Stdout)),
+        }
+    }
+
+    /// Whether the chosen stream is a terminal (memaslap's screen clearing needs one).
+    pub fn is_terminal(self) -> bool {
+        if self.to_stderr {
+            io::stderr().is_terminal()
+        } else {
+            io::stdout().is_terminal()
+        }
+    }
+
+    /// Writes `text`; a closed pipe (`| head`) is ignored rather than turned into a panic.
+    pub fn print(self, text: &str) {
+        let _ = if self.to_stderr {
+            io::stderr().lock().write_all(text.as_bytes())
+        } else {
+            let mut out = io::stdout().lock();
+            out.write_all(text.as_bytes()).and_then(|()| out.flush())
+        };
+    }
+}
+
+/// Assembles the report from the run's outcome.
+pub fn build_report(info: RunInfo, outcome: RunOutcome) -> Report {
+    Report {
+        info,
+        totals: outcome.totals,
+        shards: outcome.shards,
+        duration: outcome.duration,
+        started_at_unix_s: outcome.started_at_unix_s,
+        warmup: outcome.warmup,
+        timeseries: outcome.timeseries,
+        interrupted: outcome.interrupted,
+    }
+}
+
+/// Prints memaslap's Period/Global tables every `-S` period.
+#[derive(Debug)]
+pub struct PeriodPrinter {
+    enabled: bool,
+    clear_screen: bool,
+    nominal_object_len: f64,
+    out: TextOut,
+}
+
+impl PeriodPrinter {
+    /// Prints only with `-S`; clears the screen as memaslap does only on a terminal.
+    pub fn new(cfg: &RunConfig, info: &RunInfo, out: TextOut) -> Self {
+        Self {
+            enabled: cfg.stat_freq.is_some(),
+            clear_screen: out.is_terminal(),
+            nominal_object_len: info.nominal_object_len,
+            out,
+        }
+    }
+}
+
+impl RunObserver for PeriodPrinter {
+    fn on_period(&mut self, sample: &PeriodSample<'_>) {
+        if !self.enabled {
+            return;
+        }
+        let text = render_period(
+            &sample.period.ops,
+            &sample.global.ops,
+            sample.period_secs,
+            sample.elapsed_secs,
+            self.nominal_object_len,
+            self.clear_screen,
+        );
+        self.out.print(&text);
+    }
+}
+
+/// The `--json` destination, opened before the run so a bad path fails early.
+#[derive(Debug)]
+pub enum JsonSink {
+    /// No `--json`.
+    None,
+    /// `--json -`.
+    Stdout,
+    /// `--json PATH`, already created.
+    File(PathBuf, File),
+}
+
+impl JsonSink {
+    /// Opens (creates or truncates) the JSON file now.
+    pub fn open(target: Option<&JsonTarget>) -> anyhow::Result<Self> {
+        Ok(match target {
+            None => JsonSink::None,
+            Some(JsonTarget::Stdout) => JsonSink::Stdout,
+            Some(JsonTarget::File(path)) => {
+                let file = File::create(path)
+                    .with_context(|| format!("cannot write --json file '{}'", path.display()))?;
+                JsonSink::File(path.clone(), file)
+            }
+        })
+    }
+
+    /// Writes the report as pretty JSON.
+    pub fn write(self, report: &Report) -> anyhow::Result<()> {
+        let mut text = serde_json::to_string_pretty(&render_json(report))
+            .context("cannot serialize the JSON report")?;
+        text.push('\n');
+        match self {
+            JsonSink::None => Ok(()),
+            JsonSink::Stdout => {
+                let _ = io::stdout().lock().write_all(text.as_bytes());
+                Ok(())
+            }
+            JsonSink::File(path, mut file) => file
+                .write_all(text.as_bytes())
+                .with_context(|| format!("cannot write --json file '{}'", path.display())),
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! The engine's counts against the server's own `stats` deltas: they must agree exactly.
+
+use std::time::Duration;
+
+use shardslap_testkit::{MemcachedServer, StatsDelta};
+
+use crate::util::{run_with_json, RunResult, TempDir};
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// Asserts that every count shardslap reports equals what memcached counted.
+fn assert_counts_match(run: &RunResult, server: &StatsDelta) {
+    run.assert_success();
+    let get = run.counter("cmd_get");
+    let misses = run.counter("get_misses");
+    assert_eq!(get, server.cmd_get, "cmd_get");
+    assert_eq!(run.counter("cmd_set"), server.cmd_set, "cmd_set");
+    assert_eq!(misses, server.get_misses, "get_misses");
+    assert_eq!(get - misses, server.get_hits, "get hits");
+    assert_eq!(
+        run.counter("written_bytes"),
+        server.bytes_read,
+        "written_bytes"
+    );
+    assert_eq!(
+        run.counter("read_bytes"),
+        server.bytes_written,
+        "read_bytes"
+    );
+    assert_eq!(run.counter("errors"), 0, "errors");
+}
+
+fn run_against(server: &MemcachedServer, args: &[&str]) -> (RunResult, StatsDelta) {
+    let addr = server.addr_string();
+    let mut full = vec!["-s", addr.as_str()];
+    full.extend_from_slice(args);
+    let before = server.stats();
+    let run = run_with_json(&full, LIMIT);
+    let after = server.stats();
+    (run, after.since(&before))
+}
+
+#[test]
+fn one_shard_execute_number_counts_match_server() {
+    let server = MemcachedServer::start();
+    let (run, delta) = run_against(
+        &server,
+        &["-T", "1", "--cores", "0", "-c", "4", "-x", "3001"],
+    );
+    assert_counts_match(&run, &delta);
+    assert_eq!(
+        run.counter("cmd_get") + run.counter("cmd_set"),
+        3001,
+        "-x is exact"
+    );
+}
+
+#[test]
+fn two_shards_execute_number_counts_match_server() {
+    let server = MemcachedServer::start();
+    let (run, delta) = run_against(
+        &server,
+        &["-T", "2", "--cores", "0-1", "-c", "6", "-x", "5003"],
+    );
+    assert_counts_match(&run, &delta);
+    assert_eq!(
+        run.counter("cmd_get") + run.counter("cmd_set"),
+        5003,
+        "-x is exact"
+    );
+    let shards = run.json()["shards"].as_array().unwrap();
+    assert_eq!(shards.len(), 2);
+    for shard in shards {
+        assert!(
+            shard["totals"]["total"]["ops"].as_u64().unwrap() > 0,
+            "every shard works"
+        );
+    }
+}
+
+#[test]
+fn two_shards_time_mode_counts_match_server() {
+    let server = MemcachedServer::start();
+    let (run, delta) = run_against(&server, &["-T", "2", "-c", "4", "-t", "2s"]);
+    assert_counts_match(&run, &delta);
+    let duration = run.json()["run"]["duration_s"].as_f64().unwrap();
+    assert!((1.9..3.0).contains(&duration), "ran for {duration} s");
+    assert!(run.counter("cmd_get") > 100, "a 2 s run does real work");
+}
+
+#[test]
+fn default_mix_is_one_set_per_nine_gets() {
+    let server = MemcachedServer::start();
+    // 10 concurrencies x 1000 ops: each does exactly 100 SETs and 900 GETs.
+    let (run, delta) = run_against(&server, &["-T", "1", "-c", "10", "-x", "10000"]);
+    assert_counts_match(&run, &delta);
+    assert_eq!(run.counter("cmd_set"), 1000);
+    assert_eq!(run.counter("cmd_get"), 9000);
+    assert_eq!(
+        run.counter("get_misses"),
+        0,
+        "GETs only ask for stored keys"
+    );
+}
+
+#[test]
+fn get_only_mix_warms_up_first() {
+    let server = MemcachedServer::start();
+    let dir = TempDir::new("getonly");
+    let cfg = dir.path("get_only.cnf");
+    std::fs::write(&cfg, "key\n64 64 1\nvalue\n100 100 1\ncmd\n0 0\n1 1\n").unwrap();
+    let cfg = cfg.to_str().unwrap().to_string();
+    let (run, delta) = run_against(
+        &server,
+        &["-T", "2", "-c", "4", "-w", "1k", "-x", "2000", "-F", &cfg],
+    );
+    assert_counts_match(&run, &delta);
+    assert_eq!(
+        run.counter("cmd_set"),
+        4 * 1024,
+        "warm-up fills every window once"
+    );
+    assert_eq!(run.counter("warmup_sets"), 4 * 1024);
+    assert_eq!(
+        run.counter("cmd_get"),
+        2000,
+        "-x counts measured operations"
+    );
+    assert_eq!(run.counter("get_misses"), 0);
+    let json = run.json();
+    assert_eq!(json["run"]["warmup"]["sets"].as_u64(), Some(4096));
+    assert_eq!(
+        json["totals"]["set"]["ops"].as_u64(),
+        Some(0),
+        "warm-up is not in latency"
+    );
+    assert_eq!(json["totals"]["get"]["ops"].as_u64(), Some(2000));
+}
+
+#[test]
+fn more_shards_than_cores_still_counts_right() {
+    let server = MemcachedServer::start();
+    let (run, delta) = run_against(
+        &server,
+        &["-T", "4", "--cores", "0", "-c", "8", "-x", "4000"],
+    );
+    assert_counts_match(&run, &delta);
+    assert!(
+        run.stderr.contains("warning"),
+        "placement warning: {}",
+        run.stderr
+    );
+    assert_eq!(run.json()["shards"].as_array().unwrap().len(), 4);
+}

@@ -1,0 +1,117 @@
+//! The text report's layout and the JSON schema, from a real run.
+
+use std::time::Duration;
+
+use shardslap_testkit::MemcachedServer;
+
+use crate::util::run_with_json;
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+#[test]
+fn text_report_has_memaslap_layout_and_percentiles() {
+    let server = MemcachedServer::start();
+    let addr = server.addr_string();
+    let run = run_with_json(&["-s", &addr, "-T", "1", "-c", "2", "-x", "500"], LIMIT);
+    run.assert_success();
+    let out = &run.stdout;
+    for expected in [
+        &format!("servers: {addr}\n"),
+        "threads count: 1\n",
+        "concurrency: 2\n",
+        "execute number: 500\n",
+        "windows size: 10k\n",
+        "set proportion: set_prop=0.10\n",
+        "get proportion: get_prop=0.90\n",
+        "Get Statistics (450 events)\n",
+        "Set Statistics (50 events)\n",
+        "Total Statistics (500 events)\n",
+        "   Log2 Dist:\n",
+        "cmd_get: 450\n",
+        "cmd_set: 50\n",
+        "get_misses: 0\n",
+        "written_bytes: ",
+        "read_bytes: ",
+        "object_bytes: 54400\n",
+        "Run time: ",
+        "p99.9",
+    ] {
+        assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
+    }
+    assert!(
+        !out.contains('\x1b'),
+        "no ANSI escapes when stdout is not a terminal"
+    );
+}
+
+#[test]
+fn json_report_has_the_documented_schema() {
+    let server = MemcachedServer::start();
+    let addr = server.addr_string();
+    let run = run_with_json(
+        &[
+            "-s", &addr, "-T", "1", "-c", "2", "-x", "300", "--seed", "7",
+        ],
+        LIMIT,
+    );
+    run.assert_success();
+    let json = run.json();
+    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["config"]["seed"], 7);
+    for section in ["duration_s", "started_at", "cores", "shards"] {
+        assert!(!json["run"][section].is_null(), "run.{section}");
+    }
+    for op in ["get", "set", "total"] {
+        let t = &json["totals"][op];
+        for key in ["ops", "tps", "misses", "log2_dist", "hdr"] {
+            assert!(!t[key].is_null(), "totals.{op}.{key}");
+        }
+        for key in [
+            "min", "max", "mean", "stddev", "geo_mean", "p50", "p90", "p99", "p999", "p9999",
+        ] {
+            assert!(
+                t["latency_us"][key].is_number(),
+                "totals.{op}.latency_us.{key}"
+            );
+        }
+    }
+    assert_eq!(json["totals"]["total"]["ops"], 300);
+    for counter in [
+        "cmd_get",
+        "cmd_set",
+        "get_misses",
+        "written_bytes",
+        "read_bytes",
+        "object_bytes",
+        "verify_misses",
+        "verify_failed",
+        "expired_get",
+        "unexpired_unget",
+        "errors",
+    ] {
+        assert!(json["counters"][counter].is_u64(), "counters.{counter}");
+    }
+    assert_eq!(json["shards"][0]["totals"]["total"]["ops"], 300);
+}
+
+#[test]
+fn stat_freq_prints_period_tables() {
+    let server = MemcachedServer::start();
+    let addr = server.addr_string();
+    let run = run_with_json(
+        &["-s", &addr, "-T", "1", "-c", "2", "-t", "3s", "-S", "1s"],
+        LIMIT,
+    );
+    run.assert_success();
+    let periods = run.stdout.matches("\nPeriod   ").count();
+    assert!(
+        periods >= 3 * 2,
+        "expected Period rows for Get and Total each second:\n{}",
+        run.stdout
+    );
+    let points = run.json()["timeseries"].as_array().unwrap().len();
+    assert!(
+        (3..=4).contains(&points),
+        "{points} time-series points for 3 s at 1 s"
+    );
+}

@@ -1,0 +1,145 @@
+//! Running the binary with a deadline and reading its JSON.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// What one run of the binary produced.
+#[derive(Debug)]
+pub struct RunResult {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+    /// The `--json` file's content, when the run was given one and wrote it.
+    pub json: Option<serde_json::Value>,
+}
+
+impl RunResult {
+    /// The JSON report; panics with the run's stderr when there is none.
+    pub fn json(&self) -> &serde_json::Value {
+        self.json.as_ref().unwrap_or_else(|| {
+            panic!(
+                "no JSON report (exit {:?})\nstdout:\n{}\nstderr:\n{}",
+                self.status.code(),
+                self.stdout,
+                self.stderr
+            )
+        })
+    }
+
+    /// A `counters` field of the JSON report.
+    pub fn counter(&self, name: &str) -> u64 {
+        self.json()["counters"][name]
+            .as_u64()
+            .unwrap_or_else(|| panic!("JSON counters have no integer '{name}'"))
+    }
+
+    pub fn assert_success(&self) {
+        assert!(
+            self.status.success(),
+            "shardslap failed (exit {:?})\nstdout:\n{}\nstderr:\n{}",
+            self.status.code(),
+            self.stdout,
+            self.stderr
+        );
+    }
+}
+
+/// A fresh temporary directory for one test's files, removed on drop.
+#[derive(Debug)]
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> Self {
+        let unique = format!(
+            "shardslap-test-{name}-{}-{:?}",
+            std::process::id(),
+            Instant::now()
+        );
+        let dir = std::env::temp_dir().join(unique.replace([' ', ':', '.'], "_"));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    pub fn path(&self, file: &str) -> PathBuf {
+        self.0.join(file)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The binary under test.
+pub fn shardslap() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_shardslap"))
+}
+
+/// Runs shardslap with `args` plus `--json <tmp>`, killing it after `limit`.
+pub fn run_with_json(args: &[&str], limit: Duration) -> RunResult {
+    let dir = TempDir::new("run");
+    let json_path = dir.path("result.json");
+    let mut cmd = shardslap();
+    cmd.args(args).arg("--json").arg(&json_path);
+    let mut result = run_command(cmd, limit);
+    result.json = std::fs::read_to_string(&json_path)
+        .ok()
+        .filter(|text| !text.is_empty())
+        .map(|text| serde_json::from_str(&text).expect("the --json file is not valid JSON"));
+    result
+}
+
+/// Runs shardslap with exactly `args` (no JSON), killing it after `limit`.
+pub fn run_plain(args: &[&str], limit: Duration) -> RunResult {
+    let mut cmd = shardslap();
+    cmd.args(args);
+    run_command(cmd, limit)
+}
+
+/// Spawns `cmd` and waits for it with a deadline.
+pub fn run_command(mut cmd: Command, limit: Duration) -> RunResult {
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cannot start shardslap");
+    wait_with_deadline(child, limit)
+}
+
+/// Waits for `child`, killing it (and failing the test) past `limit`.
+pub fn wait_with_deadline(mut child: Child, limit: Duration) -> RunResult {
+    let mut stdout_pipe = child.stdout.take().unwrap();
+    let mut stderr_pipe = child.stderr.take().unwrap();
+    let out_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stdout_pipe.read_to_string(&mut s);
+        s
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr_pipe.read_to_string(&mut s);
+        s
+    });
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("shardslap did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    RunResult {
+        status,
+        stdout: out_reader.join().unwrap(),
+        stderr: err_reader.join().unwrap(),
+        json: None,
+    }
+}

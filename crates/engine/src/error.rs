@@ -1,0 +1,53 @@
+//! Errors the engine reports: environment problems found by the preflight, and shard failures.
+
+use std::io;
+
+/// What can stop a run from starting or finishing.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// A server name did not resolve.
+    #[error("cannot resolve server '{server}': {source}")]
+    Resolve {
+        /// The `host:port` as given.
+        server: String,
+        /// The resolver's error.
+        source: io::Error,
+    },
+    /// A server did not accept a connection.
+    #[error("cannot connect to memcached at {server}: {reason}")]
+    Connect {
+        /// The `host:port` as given.
+        server: String,
+        /// Why, in words (refused, timed out, ...), with a hint.
+        reason: String,
+    },
+    /// io_uring cannot be used in this process.
+    #[error("io_uring is unavailable: {0}")]
+    IoUring(String),
+    /// The locked-memory limit is too low for the executors' registered buffers.
+    #[error(
+        "the locked-memory limit (ulimit -l) is {limit_kib} KiB but {shards} shard(s) need \
+         {needed_kib} KiB: raise it (ulimit -l, or LimitMEMLOCK in systemd) or use fewer shards (-T)"
+    )]
+    MemLock {
+        /// RLIMIT_MEMLOCK soft limit.
+        limit_kib: u64,
+        /// What the run needs.
+        needed_kib: u64,
+        /// Number of shards asked for.
+        shards: usize,
+    },
+    /// A requested option is parsed but not implemented by this engine yet.
+    #[error("{0} is not supported yet")]
+    Unsupported(&'static str),
+    /// A shard failed to start or crashed.
+    #[error("shard {shard} (cpu {cpu}): {msg}")]
+    Shard {
+        /// Shard index.
+        shard: usize,
+        /// CPU it was pinned to.
+        cpu: usize,
+        /// What went wrong.
+        msg: String,
+    },
+}

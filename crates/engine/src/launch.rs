@@ -1,0 +1,377 @@
+//! The main thread's side of a run: spawn one pinned executor per shard, start every shard's
+//! clock at the same instant, gather period snapshots into a time series, and merge.
+
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use glommio::{LocalExecutorBuilder, Placement};
+use shardslap_config::{RunConfig, ShardPlan};
+use shardslap_report::{OpSummary, ShardStats, TimePoint, Warmup};
+use shardslap_workload::{build_distribution, CharBlock, CHAR_BLOCK_LEN};
+
+use crate::preflight::IO_MEMORY_BYTES;
+use crate::shard::{self, ExitGuard, ShardInputs, ShardMsg};
+use crate::{signals, EngineError, Preflight, RunControl};
+
+/// How long the main thread waits between looks at signals and faults.
+const MAIN_POLL: Duration = Duration::from_millis(20);
+/// Delay between publishing the start instant and the start itself, so that every shard
+/// (polling every few ms) is already waiting for it.
+const START_LEAD: Duration = Duration::from_millis(20);
+/// io_uring ring entries per executor: a few per connection is plenty for network I/O.
+const RING_DEPTH: usize = 256;
+
+/// One completed period, as the main thread sees it (all shards merged).
+#[derive(Debug)]
+pub struct PeriodSample<'a> {
+    /// The period's own statistics (all shards).
+    pub period: &'a ShardStats,
+    /// Everything measured since the start (all shards).
+    pub global: &'a ShardStats,
+    /// Length of this period.
+    pub period_secs: f64,
+    /// Time from the start to the end of this period.
+    pub elapsed_secs: f64,
+}
+
+/// Receives progress while a run goes on (the binary prints with it).
+pub trait RunObserver {
+    /// Called once per completed period, in order.
+    fn on_period(&mut self, sample: &PeriodSample<'_>);
+}
+
+/// Everything a run measured, ready for a report.
+#[derive(Debug)]
+pub struct RunOutcome {
+    /// All shards merged, warm-up counters included.
+    pub totals: ShardStats,
+    /// Per shard, warm-up counters included.
+    pub shards: Vec<ShardStats>,
+    /// From the common start to the end of the last request.
+    pub duration: Duration,
+    /// Wall-clock time of the start, seconds since the Unix epoch.
+    pub started_at_unix_s: f64,
+    /// Warm-up, when the mix needed one.
+    pub warmup: Option<Warmup>,
+    /// One point per period (the last may be partial).
+    pub timeseries: Vec<TimePoint>,
+    /// Why the run ended early, if it did.
+    pub interrupted: Option<String>,
+}
+
+/// Runs the plan to completion (or until interrupted) and returns what was measured.
+///
+/// # Errors
+/// A shard that could not start (its executor, pinning, or memory) is an error; faults
+/// during the run are not — they end it early and are reported in [`RunOutcome::interrupted`].
+pub fn run(
+    cfg: &RunConfig,
+    plan: ShardPlan,
+    preflight: Preflight,
+    observer: &mut dyn RunObserver,
+) -> Result<RunOutcome, EngineError> {
+    let cfg = Arc::new(cfg.clone());
+    let control = Arc::new(RunControl::new());
+    let mut seed_rng = fastrand::Rng::with_seed(cfg.seed);
+    let block = Arc::new(CharBlock::generate(CHAR_BLOCK_LEN, seed_rng.u64(..)));
+    let distribution = Arc::new(build_distribution(
+        &cfg.workload,
+        cfg.fixed_value_len,
+        cfg.window_len,
+        CHAR_BLOCK_LEN,
+        &mut seed_rng,
+    ));
+    let server_addrs = Arc::new(preflight.server_addrs);
+    let shard_count = plan.shards.len();
+    let cpus: Vec<usize> = plan.shards.iter().map(|s| s.cpu).collect();
+
+    let (tx, rx) = mpsc::channel();
+    let mut handles = Vec::with_capacity(shard_count);
+    for spec in plan.shards {
+        let (shard, cpu) = (spec.shard, spec.cpu);
+        let inputs = ShardInputs {
+            spec,
+            cfg: cfg.clone(),
+            server_addrs: server_addrs.clone(),
+            block: block.clone(),
+            distribution: distribution.clone(),
+            control: control.clone(),
+        };
+        let guard = ExitGuard {
+            shard,
+            tx: tx.clone(),
+        };
+        let tx = tx.clone();
+        let handle = LocalExecutorBuilder::new(Placement::Fixed(cpu))
+            .name(&format!("shard-{shard}"))
+            .io_memory(IO_MEMORY_BYTES)
+            .ring_depth(RING_DEPTH)
+            .spawn(move || async move {
+                let _guard = guard;
+                shard::run(inputs, tx).await;
+            })
+            .map_err(|err| EngineError::Shard {
+                shard,
+                cpu,
+                msg: std::io::Error::from(err).to_string(),
+            })?;
+        handles.push((shard, cpu, handle));
+    }
+    drop(tx);
+
+    let mut collector = Collector::new(shard_count, cpus, cfg.stat_freq, &control);
+    let collected = collector.collect(&rx, observer);
+
+    // Every shard has exited (or was asked to stop); join to surface start-up failures.
+    let mut first_error = None;
+    for (shard, cpu, handle) in handles {
+        if let Err(err) = handle.join() {
+            first_error.get_or_insert(EngineError::Shard {
+                shard,
+                cpu,
+                msg: std::io::Error::from(err).to_string(),
+            });
+        }
+    }
+    if let (Some(err), false) = (first_error, collected) {
+        return Err(err);
+    }
+    Ok(collector.finish())
+}
+
+/// Main-thread bookkeeping while shards run.
+struct Collector<'c> {
+    shard_count: usize,
+    control: &'c RunControl,
+    period: Duration,
+    shards: Vec<ShardStats>,
+    warmup: ShardStats,
+    warmup_time: Duration,
+    ready: Vec<bool>,
+    done: Vec<bool>,
+    exited: Vec<bool>,
+    /// Period statistics received but not yet complete, by period index.
+    pending: Vec<(u64, Vec<Option<ShardStats>>)>,
+    next_period: u64,
+    global: ShardStats,
+    timeseries: Vec<TimePoint>,
+    remainder: ShardStats,
+    start: Option<Instant>,
+    started_at_unix_s: f64,
+    ended: Option<Instant>,
+    interrupted: Option<String>,
+}
+
+impl<'c> Collector<'c> {
+    fn new(
+        shard_count: usize,
+        cpus: Vec<usize>,
+        stat_freq: Option<Duration>,
+        control: &'c RunControl,
+    ) -> Self {
+        let shards = cpus
+            .iter()
+            .enumerate()
+            .map(|(shard, &cpu)| ShardStats::new(shard, cpu))
+            .collect();
+        Self {
+            shard_count,
+            control,
+            period: stat_freq.unwrap_or(Duration::from_secs(1)),
+            shards,
+            warmup: ShardStats::new(0, 0),
+            warmup_time: Duration::ZERO,
+            ready: vec![false; shard_count],
+            done: vec![false; shard_count],
+            exited: vec![false; shard_count],
+            pending: Vec::new(),
+            next_period: 0,
+            global: ShardStats::new(0, 0),
+            timeseries: Vec::new(),
+            remainder: ShardStats::new(0, 0),
+            start: None,
+            started_at_unix_s: 0.0,
+            ended: None,
+            interrupted: None,
+        }
+    }
+
+    /// Receives until every shard has exited. Returns whether any shard got as far as Ready.
+    fn collect(&mut self, rx: &Receiver<ShardMsg>, observer: &mut dyn RunObserver) -> bool {
+        while self.exited.iter().any(|e| !e) {
+            match rx.recv_timeout(MAIN_POLL) {
+                Ok(msg) => self.handle(msg, observer),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            if let Some(signal) = signals::received() {
+                let name = if signal == libc::SIGTERM {
+                    "SIGTERM"
+                } else {
+                    "SIGINT"
+                };
+                self.stop(format!("interrupted by {name}"));
+            }
+            if self.start.is_none() && self.ready.iter().all(|r| *r) {
+                let start = Instant::now() + START_LEAD;
+                self.control.set_start(start);
+                self.start = Some(start);
+                self.started_at_unix_s = unix_now_s() + START_LEAD.as_secs_f64();
+            }
+        }
+        self.ready.iter().any(|r| *r)
+    }
+
+    fn stop(&mut self, reason: String) {
+        self.interrupted.get_or_insert(reason);
+        self.control.request_stop();
+    }
+
+    fn handle(&mut self, msg: ShardMsg, observer: &mut dyn RunObserver) {
+        match msg {
+            ShardMsg::Ready {
+                shard,
+                warmup,
+                warmup_time,
+            } => {
+                self.ready[shard] = true;
+                self.warmup_time = self.warmup_time.max(warmup_time);
+                self.warmup.merge(&warmup);
+                self.shards[shard].merge(&warmup);
+            }
+            ShardMsg::Period {
+                shard,
+                index,
+                stats,
+            } => {
+                self.shards[shard].merge(&stats);
+                let slot = match self.pending.iter().position(|(i, _)| *i == index) {
+                    Some(pos) => pos,
+                    None => {
+                        self.pending.push((index, vec![None; self.shard_count]));
+                        self.pending.len() - 1
+                    }
+                };
+                self.pending[slot].1[shard] = Some(*stats);
+                self.emit_complete_periods(observer);
+            }
+            ShardMsg::Fault { shard, reason } => self.stop(format!("shard {shard}: {reason}")),
+            ShardMsg::Done {
+                shard,
+                stats,
+                ended,
+            } => {
+                self.shards[shard].merge(&stats);
+                self.remainder.merge(&stats);
+                self.done[shard] = true;
+                self.ended = Some(self.ended.map_or(ended, |e| e.max(ended)));
+                self.emit_complete_periods(observer);
+            }
+            ShardMsg::Exited { shard } => {
+                self.exited[shard] = true;
+                if !self.done[shard] {
+                    self.done[shard] = true;
+                    // A shard that died without finishing: stop the others too.
+                    self.stop(format!("shard {shard} stopped unexpectedly"));
+                    self.emit_complete_periods(observer);
+                }
+            }
+        }
+    }
+
+    /// Emits, in order, every period that all still-running shards have reported.
+    fn emit_complete_periods(&mut self, observer: &mut dyn RunObserver) {
+        while let Some(pos) = self
+            .pending
+            .iter()
+            .position(|(i, _)| *i == self.next_period)
+        {
+            let complete = self.pending[pos]
+                .1
+                .iter()
+                .zip(&self.done)
+                .all(|(stats, done)| stats.is_some() || *done);
+            if !complete {
+                return;
+            }
+            let (_, parts) = self.pending.swap_remove(pos);
+            let mut period = ShardStats::new(0, 0);
+            let mut shard_ops = vec![0; self.shard_count];
+            for (shard, stats) in parts.iter().enumerate() {
+                if let Some(stats) = stats {
+                    period.merge(stats);
+                    shard_ops[shard] = stats.ops.total.count();
+                }
+            }
+            self.next_period += 1;
+            let elapsed = self.period * self.next_period as u32;
+            self.push_point(period, shard_ops, self.period, elapsed, observer);
+        }
+    }
+
+    fn push_point(
+        &mut self,
+        period: ShardStats,
+        shard_ops: Vec<u64>,
+        length: Duration,
+        elapsed: Duration,
+        observer: &mut dyn RunObserver,
+    ) {
+        self.global.merge(&period);
+        observer.on_period(&PeriodSample {
+            period: &period,
+            global: &self.global,
+            period_secs: length.as_secs_f64(),
+            elapsed_secs: elapsed.as_secs_f64(),
+        });
+        self.timeseries.push(TimePoint {
+            t_s: elapsed.as_secs_f64(),
+            ops: OpSummary::from(&period.ops),
+            shard_ops,
+        });
+    }
+
+    fn finish(mut self) -> RunOutcome {
+        let start = self.start.unwrap_or_else(Instant::now);
+        let ended = self.ended.unwrap_or(start).max(start);
+        let duration = ended - start;
+        // What shards measured after their last full period: a final, partial point.
+        let remainder = std::mem::replace(&mut self.remainder, ShardStats::new(0, 0));
+        if remainder.ops.total.count() > 0 {
+            let last = self.period * self.next_period as u32;
+            let length = duration.saturating_sub(last);
+            let shard_ops = vec![0; self.shard_count];
+            self.push_point(remainder, shard_ops, length, duration, &mut NoObserver);
+        }
+        let mut totals = ShardStats::new(0, 0);
+        for shard in &self.shards {
+            totals.merge(shard);
+        }
+        let warmup = (self.warmup.counters.warmup_sets > 0).then(|| Warmup {
+            sets: self.warmup.counters.warmup_sets,
+            duration: self.warmup_time,
+        });
+        RunOutcome {
+            totals,
+            shards: self.shards,
+            duration,
+            started_at_unix_s: self.started_at_unix_s,
+            warmup,
+            timeseries: self.timeseries,
+            interrupted: self.interrupted,
+        }
+    }
+}
+
+struct NoObserver;
+
+impl RunObserver for NoObserver {
+    fn on_period(&mut self, _: &PeriodSample<'_>) {}
+}
+
+fn unix_now_s() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}

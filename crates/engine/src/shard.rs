@@ -1,0 +1,275 @@
+//! One shard: a pinned executor's whole run — connect, warm up, wait for the common start,
+//! drive every connection until the run ends, and hand statistics to the main thread at
+//! period boundaries and at the end.
+
+use std::cell::{Cell, RefCell};
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::sync::mpsc::Sender;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use shardslap_config::{RunConfig, ShardSpec, StopCondition};
+use shardslap_report::ShardStats;
+use shardslap_workload::{CharBlock, SlotShape, Window, WindowParams};
+
+use crate::conn::{Conn, ConnError};
+use crate::RunControl;
+
+/// How often a shard looks at the run-wide control while it waits or runs.
+const CONTROL_POLL: Duration = Duration::from_millis(5);
+/// Verification failures printed with -b before going quiet.
+const MAX_VERIFY_REPORTS: u32 = 10;
+
+/// Messages from a shard to the main thread, in the order a shard sends them.
+#[derive(Debug)]
+pub(crate) enum ShardMsg {
+    /// Connected (and warmed up); `warmup` holds the warm-up traffic's counters.
+    Ready {
+        shard: usize,
+        warmup: Box<ShardStats>,
+        warmup_time: Duration,
+    },
+    /// Statistics of period `index` (0-based) since the start.
+    Period {
+        shard: usize,
+        index: u64,
+        stats: Box<ShardStats>,
+    },
+    /// A connection failed; the run should end early.
+    Fault { shard: usize, reason: String },
+    /// The shard finished; `stats` is what it measured since its last period.
+    Done {
+        shard: usize,
+        stats: Box<ShardStats>,
+        ended: Instant,
+    },
+    /// The shard's thread is gone (sent on drop, also after a panic or a failed start).
+    Exited { shard: usize },
+}
+
+/// Sends `Exited` when the shard's closure is dropped, however it ends.
+#[derive(Debug)]
+pub(crate) struct ExitGuard {
+    pub(crate) shard: usize,
+    pub(crate) tx: Sender<ShardMsg>,
+}
+
+impl Drop for ExitGuard {
+    fn drop(&mut self) {
+        let _ = self.tx.send(ShardMsg::Exited { shard: self.shard });
+    }
+}
+
+/// Read-only run inputs a shard needs, built once on the main thread.
+#[derive(Debug, Clone)]
+pub(crate) struct ShardInputs {
+    pub(crate) spec: ShardSpec,
+    pub(crate) cfg: Arc<RunConfig>,
+    pub(crate) server_addrs: Arc<Vec<SocketAddr>>,
+    pub(crate) block: Arc<CharBlock>,
+    pub(crate) distribution: Arc<Vec<SlotShape>>,
+    pub(crate) control: Arc<RunControl>,
+}
+
+/// State every connection task of one shard uses; single-threaded, so plain cells.
+#[derive(Debug)]
+pub(crate) struct ShardState {
+    /// Statistics since the last period hand-off. Borrowed once per request, never across
+    /// an `.await`.
+    pub(crate) stats: RefCell<ShardStats>,
+    /// The value bytes (read-only, shared by every shard).
+    pub(crate) block: Arc<CharBlock>,
+    /// Set by the ticker when the run must end.
+    stop: Cell<bool>,
+    /// Time mode: when to stop issuing requests.
+    deadline: Cell<Option<Instant>>,
+    verbose: bool,
+    verify_reports: Cell<u32>,
+}
+
+impl ShardState {
+    /// Whether a connection should stop issuing requests at `now`.
+    pub(crate) fn should_stop(&self, now: Instant) -> bool {
+        self.stop.get() || self.deadline.get().is_some_and(|deadline| now >= deadline)
+    }
+
+    /// With -b, prints a bounded number of verification failures to stderr.
+    pub(crate) fn report_verify_failure(&self, key: &[u8], expected: &[u8], received: &[u8]) {
+        let reported = self.verify_reports.get();
+        if !self.verbose || reported >= MAX_VERIFY_REPORTS {
+            return;
+        }
+        self.verify_reports.set(reported + 1);
+        eprintln!(
+            "verify failed: key {}\n  expected: {}\n  received: {}",
+            String::from_utf8_lossy(key),
+            String::from_utf8_lossy(expected),
+            String::from_utf8_lossy(received)
+        );
+    }
+}
+
+/// Runs one shard to completion inside its executor.
+pub(crate) async fn run(inputs: ShardInputs, tx: Sender<ShardMsg>) {
+    let ShardInputs {
+        spec,
+        cfg,
+        server_addrs,
+        block,
+        distribution,
+        control,
+    } = inputs;
+    let shard = spec.shard;
+    let state = Rc::new(ShardState {
+        stats: RefCell::new(ShardStats::new(shard, spec.cpu)),
+        block,
+        stop: Cell::new(false),
+        deadline: Cell::new(None),
+        verbose: cfg.verbose,
+        verify_reports: Cell::new(0),
+    });
+
+    // Phase 1: connect and warm up every connection (concurrently).
+    let warmup_started = Instant::now();
+    let mut setups = Vec::with_capacity(spec.concurrencies.len());
+    for conc in &spec.concurrencies {
+        let params = WindowParams {
+            window_len: cfg.window_len,
+            set_proportion: cfg.workload.set_proportion,
+            get_proportion: cfg.workload.get_proportion,
+            overwrite: cfg.overwrite,
+            verify: cfg.verify,
+            exp_verify: cfg.exp_verify,
+        };
+        let window = Window::new(params, &distribution, shard as u16, conc.local_index as u16);
+        let rng = fastrand::Rng::with_seed(conn_seed(cfg.seed, shard, conc.local_index));
+        let addr = server_addrs[conc.server];
+        let (timeout, budget, state) = (cfg.timeout, conc.ops_budget, state.clone());
+        setups.push(glommio::spawn_local(async move {
+            let mut conn = Conn::connect(addr, timeout, window, rng, budget).await?;
+            conn.warm_up(&state).await?;
+            Ok::<Conn, ConnError>(conn)
+        }));
+    }
+    let mut conns = Vec::with_capacity(setups.len());
+    for setup in setups {
+        match setup.await {
+            Ok(conn) => conns.push(conn),
+            Err(err) => {
+                let _ = tx.send(ShardMsg::Fault {
+                    shard,
+                    reason: err.to_string(),
+                });
+            }
+        }
+    }
+    let warmup = state.stats.replace(ShardStats::new(shard, spec.cpu));
+    let _ = tx.send(ShardMsg::Ready {
+        shard,
+        warmup: Box::new(warmup),
+        warmup_time: warmup_started.elapsed(),
+    });
+
+    // Phase 2: wait for the common start (or an early stop).
+    let start = loop {
+        if control.stop_requested() {
+            break Instant::now();
+        }
+        if let Some(start) = control.start() {
+            break start;
+        }
+        glommio::timer::sleep(CONTROL_POLL).await;
+    };
+    if let Some(wait) = start.checked_duration_since(Instant::now()) {
+        glommio::timer::sleep(wait).await;
+    }
+    state.stop.set(control.stop_requested());
+    if let StopCondition::Time(duration) = cfg.stop {
+        state.deadline.set(Some(start + duration));
+    }
+
+    // Phase 3: run every connection; the ticker hands off periods and mirrors the stop flag.
+    let running = Rc::new(Cell::new(conns.len()));
+    let mut tasks = Vec::with_capacity(conns.len());
+    for mut conn in conns {
+        let (state, running, tx) = (state.clone(), running.clone(), tx.clone());
+        tasks.push(glommio::spawn_local(async move {
+            if let Err(err) = conn.run(&state).await {
+                let _ = tx.send(ShardMsg::Fault {
+                    shard,
+                    reason: err.to_string(),
+                });
+            }
+            running.set(running.get() - 1);
+        }));
+    }
+    let period = cfg.stat_freq.unwrap_or(Duration::from_secs(1));
+    let ticker = glommio::spawn_local(tick(
+        state.clone(),
+        running,
+        control,
+        start,
+        period,
+        tx.clone(),
+        shard,
+    ));
+    for task in tasks {
+        task.await;
+    }
+    let ended = Instant::now();
+    ticker.await;
+    let rest = state.stats.replace(ShardStats::new(shard, spec.cpu));
+    let _ = tx.send(ShardMsg::Done {
+        shard,
+        stats: Box::new(rest),
+        ended,
+    });
+}
+
+/// Hands off statistics at each period boundary and mirrors a stop request into the shard,
+/// until the shard's connections are all done.
+async fn tick(
+    state: Rc<ShardState>,
+    running: Rc<Cell<usize>>,
+    control: Arc<RunControl>,
+    start: Instant,
+    period: Duration,
+    tx: Sender<ShardMsg>,
+    shard: usize,
+) {
+    let mut index = 0u64;
+    let mut boundary = start + period;
+    loop {
+        let now = Instant::now();
+        // A boundary that passed is handed off first, also after the last connection ended,
+        // so a time-mode run's final period carries the in-flight tail with it.
+        if now >= boundary {
+            let fresh = ShardStats::new(shard, state.stats.borrow().cpu);
+            let stats = state.stats.replace(fresh);
+            let _ = tx.send(ShardMsg::Period {
+                shard,
+                index,
+                stats: Box::new(stats),
+            });
+            index += 1;
+            boundary += period;
+            continue;
+        }
+        if running.get() == 0 {
+            return;
+        }
+        if control.stop_requested() {
+            state.stop.set(true);
+        }
+        glommio::timer::sleep(CONTROL_POLL.min(boundary - now)).await;
+    }
+}
+
+/// A per-connection seed derived from the run's seed (splitmix64 of the triple).
+fn conn_seed(seed: u64, shard: usize, conn: usize) -> u64 {
+    let mut z = seed ^ ((shard as u64) << 32 | conn as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}

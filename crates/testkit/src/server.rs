@@ -1,0 +1,224 @@
+//! A `memcached` child process on a free loopback port, killed on drop.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::stats::{parse_stats, StatsSnapshot};
+
+/// How long a starting server has to accept a connection.
+const READY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Ports tried before giving up (a free port can be taken between probe and bind).
+const START_ATTEMPTS: usize = 5;
+
+/// How to start the server.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// Also listen on UDP, on the same port number as TCP (memaslap needs them equal).
+    pub udp: bool,
+    /// Item memory in MiB (`-m`).
+    pub memory_mb: u32,
+    /// Worker threads (`-t`).
+    pub threads: u32,
+    /// Extra command-line arguments.
+    pub extra_args: Vec<String>,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self {
+            udp: false,
+            memory_mb: 64,
+            threads: 1,
+            extra_args: Vec::new(),
+        }
+    }
+}
+
+/// A running memcached on 127.0.0.1; killed and reaped on drop.
+#[derive(Debug)]
+pub struct MemcachedServer {
+    child: Option<Child>,
+    port: u16,
+    options: ServerOptions,
+}
+
+impl MemcachedServer {
+    /// Starts a TCP-only memcached with default options.
+    pub fn start() -> Self {
+        Self::start_with(ServerOptions::default())
+    }
+
+    /// Starts memcached with `options`, waiting until it accepts connections.
+    pub fn start_with(options: ServerOptions) -> Self {
+        let mut last_error = String::new();
+        for _ in 0..START_ATTEMPTS {
+            let port = free_port(options.udp);
+            let mut server = MemcachedServer {
+                child: None,
+                port,
+                options: options.clone(),
+            };
+            match server.spawn() {
+                Ok(()) => return server,
+                Err(e) => last_error = e,
+            }
+        }
+        panic!("could not start memcached after {START_ATTEMPTS} attempts: {last_error}");
+    }
+
+    /// Starts the process again on the same port (after [`MemcachedServer::kill`]), e.g. to
+    /// test reconnects. Its statistics start from zero.
+    pub fn restart(&mut self) {
+        self.kill();
+        let deadline = Instant::now() + READY_TIMEOUT;
+        loop {
+            match self.spawn() {
+                Ok(()) => return,
+                // The old socket may linger for a moment; the port is ours, so retry.
+                Err(e) if Instant::now() < deadline => {
+                    let _ = e;
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(e) => panic!("could not restart memcached on port {}: {e}", self.port),
+            }
+        }
+    }
+
+    /// Kills the process (it may be restarted with [`MemcachedServer::restart`]).
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// The TCP port (UDP uses the same number when enabled).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The TCP address.
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
+    /// `127.0.0.1:PORT`, as `-s` takes it.
+    pub fn addr_string(&self) -> String {
+        self.addr().to_string()
+    }
+
+    /// Sends `stats` on a fresh connection and parses the reply.
+    pub fn stats(&self) -> StatsSnapshot {
+        let request = b"stats\r\n";
+        let reply = self.roundtrip(request, b"END\r\n");
+        let text = String::from_utf8(reply).expect("stats reply is not UTF-8");
+        let mut snapshot = parse_stats(&text);
+        snapshot.request_len = request.len() as u64;
+        snapshot
+    }
+
+    /// Sends raw bytes on a fresh connection and reads until the reply ends with `terminator`.
+    pub fn roundtrip(&self, request: &[u8], terminator: &[u8]) -> Vec<u8> {
+        let mut conn = TcpStream::connect_timeout(&self.addr(), READY_TIMEOUT)
+            .unwrap_or_else(|e| panic!("cannot connect to memcached at {}: {e}", self.addr()));
+        conn.set_read_timeout(Some(READY_TIMEOUT)).unwrap();
+        conn.write_all(request).unwrap();
+        let mut reply = Vec::new();
+        let mut chunk = [0u8; 16 * 1024];
+        while !reply.ends_with(terminator) {
+            let n = conn
+                .read(&mut chunk)
+                .unwrap_or_else(|e| panic!("reading from memcached at {}: {e}", self.addr()));
+            assert!(n > 0, "memcached closed the connection mid-reply");
+            reply.extend_from_slice(&chunk[..n]);
+        }
+        reply
+    }
+
+    fn spawn(&mut self) -> Result<(), String> {
+        let binary = memcached_binary();
+        let port = self.port.to_string();
+        let mut cmd = Command::new(&binary);
+        cmd.args(["-l", "127.0.0.1", "-p", &port])
+            .args(["-U", if self.options.udp { &port } else { "0" }])
+            .args(["-t", &self.options.threads.to_string()])
+            .args(["-m", &self.options.memory_mb.to_string()])
+            .args(&self.options.extra_args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        // memcached refuses to run as root unless told which user to be.
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        if unsafe { libc::geteuid() } == 0 {
+            cmd.args(["-u", "root"]);
+        }
+        let mut child = cmd.spawn().map_err(|e| {
+            format!(
+                "cannot run {}: {e} (install memcached: `apt-get install memcached`, \
+                 or run scripts/test.sh which does it, or set SHARDSLAP_MEMCACHED)",
+                binary.display()
+            )
+        })?;
+        let deadline = Instant::now() + READY_TIMEOUT;
+        loop {
+            if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+                let mut stderr = String::new();
+                if let Some(mut pipe) = child.stderr.take() {
+                    let _ = pipe.read_to_string(&mut stderr);
+                }
+                return Err(format!("memcached exited with {status}: {}", stderr.trim()));
+            }
+            if TcpStream::connect_timeout(&self.addr(), Duration::from_millis(100)).is_ok() {
+                self.child = Some(child);
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "memcached on port {} did not answer in 5 s",
+                    self.port
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for MemcachedServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// `$SHARDSLAP_MEMCACHED`, or `memcached` found on `PATH`.
+fn memcached_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("SHARDSLAP_MEMCACHED") {
+        return PathBuf::from(path);
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|dir| dir.join("memcached"))
+        .find(|candidate| candidate.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "memcached is not installed: the integration tests need a real server. \
+                 Run scripts/test.sh (it installs memcached) or `apt-get install memcached`, \
+                 or point SHARDSLAP_MEMCACHED at a memcached binary"
+            )
+        })
+}
+
+/// A loopback port free for TCP (and for UDP too when `udp`).
+fn free_port(udp: bool) -> u16 {
+    loop {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("cannot bind a loopback port");
+        let port = listener.local_addr().unwrap().port();
+        if !udp || UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
