@@ -8,15 +8,15 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use glommio::net::TcpStream;
-use shardslap_proto::ascii::{self, Response, StorageCommand};
-use shardslap_proto::ProtoError;
-use shardslap_workload::{Op, OpKind, Window, MAX_KEY_LEN};
+use shardslap_proto::{ascii, ProtoError};
+use shardslap_workload::{Op, Window, MAX_KEY_LEN};
 
+use crate::request::{self, Outcome};
 use crate::shard::ShardState;
 
 /// Initial receive buffer: room for a default 1 KiB value many times over.
@@ -36,23 +36,6 @@ pub(crate) enum ConnError {
         addr: SocketAddr,
         source: ProtoError,
     },
-}
-
-/// What one response meant, extracted while its bytes are still borrowed.
-#[derive(Debug, Clone, Copy, Default)]
-struct Outcome {
-    /// The reply answered the request (a value list for a GET, a storage reply for a SET).
-    answered: bool,
-    /// SET: the server said STORED.
-    stored: bool,
-    /// GET: keys not returned.
-    misses: u64,
-    verify_miss: bool,
-    verify_failed: bool,
-    expired_get: bool,
-    unexpired_unget: bool,
-    /// The server answered with an error line.
-    server_error: bool,
 }
 
 /// A live connection and everything it owns.
@@ -111,8 +94,7 @@ impl Conn {
     pub(crate) async fn warm_up(&mut self, state: &ShardState) -> Result<(), ConnError> {
         for i in 0..self.window.warmup_len() {
             let op = self.window.warmup_op(i);
-            let sent = self.encode(op, state);
-            self.exchange_and_account(op, sent, state, None).await?;
+            self.request(op, state, false).await?;
         }
         Ok(())
     }
@@ -128,105 +110,47 @@ impl Conn {
                 *left -= 1;
             }
             let op = self.window.next_op(&mut self.rng);
-            let sent = self.encode(op, state);
-            let started = Instant::now();
-            self.exchange_and_account(op, sent, state, Some(started))
-                .await?;
+            self.request(op, state, true).await?;
             glommio::yield_if_needed().await;
         }
     }
 
-    /// Encodes `op` into the send buffer; returns the object bytes a SET carries (0 for GET).
-    fn encode(&mut self, op: Op, state: &ShardState) -> u64 {
-        self.send_buf.clear();
-        let key_len = self
-            .window
-            .write_key(op.slot, &state.block, &mut self.key_buf);
-        let key = &self.key_buf[..key_len];
-        match op.kind {
-            OpKind::Get => {
-                ascii::encode_get(&mut self.send_buf, key);
-                0
-            }
-            OpKind::Set => {
-                let value = self.window.value(op.slot, &state.block);
-                let exptime = self.window.exptime(op.slot);
-                ascii::encode_storage(
-                    &mut self.send_buf,
-                    StorageCommand::Set,
-                    key,
-                    0,
-                    exptime,
-                    value,
-                    false,
-                );
-                (key_len + value.len()) as u64
-            }
-        }
-    }
-
-    /// Sends the encoded request, waits for its whole response, and records it. `started` is
-    /// `None` for warm-up requests, which never enter latency statistics.
-    async fn exchange_and_account(
+    /// One request: encode, send, wait for the whole response, account it. Latency runs from
+    /// handing the request to the socket to parsing its full response (`measured` only).
+    async fn request(
         &mut self,
         op: Op,
-        object_bytes: u64,
         state: &ShardState,
-        started: Option<Instant>,
+        measured: bool,
     ) -> Result<(), ConnError> {
-        let written = self.send_buf.len() as u64;
+        let sent = request::encode(
+            op,
+            &self.window,
+            &state.block,
+            &mut self.key_buf,
+            &mut self.send_buf,
+        );
+        let started = Instant::now();
         let result = self.exchange(op, state).await;
-        let finished = Instant::now();
+        let latency_ns = measured.then(|| duration_ns(started.elapsed()));
         let mut stats = state.stats.borrow_mut();
-        let counters = &mut stats.counters;
-        counters.written_bytes += written;
-        let (outcome, read) = match result {
-            Ok(ok) => ok,
+        match result {
+            Ok((outcome, read)) => {
+                request::account(
+                    &mut stats,
+                    &mut self.window,
+                    sent,
+                    outcome,
+                    read,
+                    latency_ns,
+                );
+                Ok(())
+            }
             Err((err, read)) => {
-                counters.read_bytes += read;
-                counters.errors += 1;
-                counters.disconnects += 1;
-                return Err(err);
-            }
-        };
-        counters.read_bytes += read;
-        counters.errors += u64::from(outcome.server_error);
-        if !outcome.answered {
-            return Ok(());
-        }
-        match op.kind {
-            OpKind::Get => {
-                counters.cmd_get += 1;
-                counters.get_misses += outcome.misses;
-                counters.verify_misses += u64::from(outcome.verify_miss);
-                counters.verify_failed += u64::from(outcome.verify_failed);
-                counters.expired_get += u64::from(outcome.expired_get);
-                counters.unexpired_unget += u64::from(outcome.unexpired_unget);
-                if let Some(started) = started {
-                    let latency_ns = duration_ns(finished - started);
-                    stats.ops.record_get(latency_ns, outcome.misses);
-                }
-            }
-            OpKind::Set => {
-                counters.cmd_set += 1;
-                counters.object_bytes += object_bytes;
-                let warmup = started.is_none();
-                match started {
-                    Some(started) => stats.ops.record_set(duration_ns(finished - started)),
-                    None => counters.warmup_sets += 1,
-                }
-                drop(stats);
-                if warmup {
-                    // Warm-up SETs fill the window but are not part of the set/get interleave.
-                    self.window
-                        .on_warmup_set_done(op.slot, outcome.stored, unix_secs());
-                } else {
-                    self.window
-                        .on_set_done(op.slot, outcome.stored, unix_secs());
-                }
+                request::account_failure(&mut stats, sent, read);
+                Err(err)
             }
         }
-        Ok(())
     }
 
     /// Writes the request and reads until one whole response is parsed. Returns what it meant
@@ -244,7 +168,10 @@ impl Conn {
         loop {
             match ascii::decode(&self.recv_buf[..self.filled]) {
                 Ok(Some((response, len))) => {
-                    let outcome = interpret(&response, op, &self.window, state);
+                    let outcome =
+                        request::interpret(&response, op, &self.window, &state.block, |k, e, r| {
+                            state.report_verify_failure(k, e, r)
+                        });
                     self.consume(len);
                     return Ok((outcome, read));
                 }
@@ -285,58 +212,6 @@ impl Conn {
     }
 }
 
-/// Reads a response's meaning for `op` while its bytes are borrowed.
-fn interpret(response: &Response<'_>, op: Op, window: &Window, state: &ShardState) -> Outcome {
-    let mut outcome = Outcome::default();
-    match (op.kind, response) {
-        (OpKind::Get, Response::Values(values)) => {
-            outcome.answered = true;
-            let first = values.iter().next();
-            outcome.misses = u64::from(first.is_none());
-            let expiring = window.exptime(op.slot) != 0;
-            // Expiring items are checked for presence only (below), not for content.
-            if op.verify && !expiring {
-                match first {
-                    None => outcome.verify_miss = true,
-                    Some(value) => {
-                        let expected = window.value(op.slot, &state.block);
-                        if value.data != expected {
-                            outcome.verify_failed = true;
-                            state.report_verify_failure(value.key, expected, value.data);
-                        }
-                    }
-                }
-            }
-            if expiring {
-                let age_secs = unix_secs().saturating_sub(window.set_time_secs(op.slot));
-                outcome.expired_get = first.is_some() && age_secs > 65;
-                outcome.unexpired_unget = first.is_none() && age_secs < 55;
-            }
-        }
-        (OpKind::Set, Response::Stored) => {
-            outcome.answered = true;
-            outcome.stored = true;
-        }
-        (OpKind::Set, Response::NotStored | Response::Exists | Response::NotFound) => {
-            outcome.answered = true;
-        }
-        (OpKind::Set, Response::ServerError(_)) => {
-            // memcached counts a SET it refused for lack of memory.
-            outcome.answered = true;
-            outcome.server_error = true;
-        }
-        _ => outcome.server_error = true,
-    }
-    outcome
-}
-
 fn duration_ns(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
-}
-
-/// Wall-clock seconds, for expire verification (items carry their SET time).
-fn unix_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }

@@ -17,6 +17,7 @@ mod control;
 mod error;
 pub mod launch;
 pub mod preflight;
+mod request;
 mod shard;
 pub mod signals;
 
