@@ -1,1 +1,24 @@
-//! shardslap-config (placeholder)
+//! shardslap-config: the first stage. It turns the command line into a
+//! validated [`RunConfig`] and splits it into a per-core [`ShardPlan`].
+//!
+//! `Args` (clap, raw) → [`RunConfig::from_args`] (parse, check, load `-F`,
+//! resolve the CPU set) → [`plan`] (shards, concurrencies, budgets).
+//! Pure apart from reading the `-F` file and the CPU affinity mask; host
+//! names are resolved later, by the engine's preflight.
+
+// Tests may unwrap; the lib target is still linted without this.
+
+mod args;
+mod cpuset;
+mod error;
+mod plan;
+mod run_config;
+mod server;
+mod value;
+
+pub use args::Args;
+pub use cpuset::{affinity_cpus, format_cpu_list, parse_cpu_list};
+pub use error::ConfigError;
+pub use plan::{plan, ConcurrencySpec, ShardPlan, ShardSpec};
+pub use run_config::{JsonTarget, RunConfig, StopCondition, DEFAULT_RUN_TIME};
+pub use server::{ServerAddr, DEFAULT_PORT};

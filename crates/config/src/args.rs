@@ -1,0 +1,186 @@
+//! The command line as typed: memaslap's options (same short letters and
+//! meanings, kebab-case long names with memaslap's spellings as aliases)
+//! plus shardslap's own. Values with memaslap syntax (`2m`, `10k`, lists)
+//! stay raw here; [`RunConfig::from_args`](crate::RunConfig::from_args)
+//! parses and checks them so each error names its flag.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+/// `-V` output after the program name.
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (memaslap v1.0 compatible)");
+
+/// shardslap's command-line arguments, as parsed by clap and not yet
+/// validated.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "shardslap",
+    version = VERSION,
+    about = "A memcached load generator, thread-per-core and memaslap-compatible.",
+    after_help = "Examples:\n  \
+        shardslap -s 127.0.0.1:11211 -S 5s\n  \
+        shardslap -s 127.0.0.1:11211 -t 2m -v 0.2 -e 0.05 -b\n  \
+        shardslap -s 127.0.0.1:11211 -F config -t 2m -w 40k -S 20s -o 0.2\n  \
+        shardslap -s 127.0.0.1:11211,127.0.0.1:11212 -F config -t 2m --cores 1-3 --json -"
+)]
+pub struct Args {
+    /// `-s`: memcached servers, raw (parsed in `RunConfig::from_args`).
+    #[arg(
+        short = 's',
+        long,
+        value_name = "LIST",
+        env = "MEMCACHED_SERVERS",
+        // Not the doc comment: rustdoc would read `[::1]` as a link.
+        help = "Servers, as host:port,host:port (port defaults to 11211; IPv6 as [::1]:11211)"
+    )]
+    pub servers: Option<String>,
+
+    /// Shards (one thread each, pinned to a core). Default: one per core of --cores.
+    #[arg(short = 'T', long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Concurrencies (closed-loop virtual clients), spread evenly over the shards.
+    #[arg(short = 'c', long, value_name = "N", default_value_t = 16)]
+    pub concurrency: usize,
+
+    /// TCP connections per concurrency.
+    #[arg(
+        short = 'n',
+        long = "conn-sock",
+        visible_alias = "conn_sock",
+        value_name = "N",
+        default_value_t = 1
+    )]
+    pub conn_sock: usize,
+
+    /// Run this many operations in total, then stop (wins over --time).
+    #[arg(
+        short = 'x',
+        long = "execute-number",
+        visible_alias = "execute_number",
+        value_name = "N"
+    )]
+    pub execute_number: Option<u64>,
+
+    /// Run time: 30, 30s, 2m, 1h, 1d, 1.5s [default: 600s]
+    #[arg(short = 't', long, value_name = "DURATION")]
+    pub time: Option<String>,
+
+    /// Workload file with key, value and cmd sections (memaslap -F grammar).
+    /// Without it the built-in default is used; ~/.memslap.cnf is never read.
+    #[arg(
+        short = 'F',
+        long = "cfg-cmd",
+        visible_alias = "cfg_cmd",
+        value_name = "FILE"
+    )]
+    pub cfg_cmd: Option<PathBuf>,
+
+    /// Task window per concurrency, in items: 10240, 10k, 1m (k = 1024).
+    #[arg(
+        short = 'w',
+        long = "win-size",
+        visible_alias = "win_size",
+        value_name = "COUNT",
+        default_value = "10k"
+    )]
+    pub win_size: String,
+
+    /// Fixed value length in bytes for every item (1..=1048576).
+    #[arg(
+        short = 'X',
+        long = "fixed-size",
+        visible_alias = "fixed_size",
+        value_name = "BYTES"
+    )]
+    pub fixed_size: Option<usize>,
+
+    /// Proportion of gets whose data is verified, in (0, 1].
+    #[arg(short = 'v', long, value_name = "P", allow_negative_numbers = true)]
+    pub verify: Option<f64>,
+
+    /// Keys per multi-get (1 = single get).
+    #[arg(short = 'd', long, value_name = "N", default_value_t = 1)]
+    pub division: usize,
+
+    /// Print periodic statistics this often: 1s, 10s, 1m.
+    #[arg(
+        short = 'S',
+        long = "stat-freq",
+        visible_alias = "stat_freq",
+        value_name = "DURATION"
+    )]
+    pub stat_freq: Option<String>,
+
+    /// Proportion of items stored with a 60 s expiry and verified, in (0, 1].
+    #[arg(
+        short = 'e',
+        long = "exp-verify",
+        visible_alias = "exp_verify",
+        value_name = "P",
+        allow_negative_numbers = true
+    )]
+    pub exp_verify: Option<f64>,
+
+    /// Proportion of sets that overwrite an existing key, in (0, 1].
+    #[arg(short = 'o', long, value_name = "P", allow_negative_numbers = true)]
+    pub overwrite: Option<f64>,
+
+    /// Reconnect after a connection is closed.
+    #[arg(short = 'R', long)]
+    pub reconnect: bool,
+
+    /// ASCII protocol over UDP.
+    #[arg(short = 'U', long)]
+    pub udp: bool,
+
+    /// Facebook mode: sets over TCP, multi-gets over UDP (needs -d >= 2).
+    #[arg(short = 'a', long)]
+    pub facebook: bool,
+
+    /// Binary protocol.
+    #[arg(short = 'B', long)]
+    pub binary: bool,
+
+    /// Throughput limit in ops/s: 5000, 40k (k = 1024). 0 = no limit.
+    #[arg(short = 'P', long, value_name = "RATE")]
+    pub tps: Option<String>,
+
+    /// Write every set to this many servers (needs >= 2 servers; turns on -R).
+    #[arg(
+        short = 'p',
+        long = "rep-write",
+        visible_alias = "rep_write",
+        value_name = "N"
+    )]
+    pub rep_write: Option<usize>,
+
+    /// Print expected and received data when a verification fails.
+    #[arg(short = 'b', long)]
+    pub verbose: bool,
+
+    /// CPUs to run shards on, as a list like 0-3,8. Default: this process's affinity mask.
+    #[arg(long, value_name = "LIST")]
+    pub cores: Option<String>,
+
+    /// Also write the results as JSON to PATH ('-' = stdout).
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+
+    /// Seed for keys, values and the op mix (default: from the clock; printed, so a run can be repeated).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+
+    /// Requests in flight per connection.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub pipeline: usize,
+
+    /// Connect and request timeout: 5s, 0.5s.
+    #[arg(long, value_name = "DURATION", default_value = "5s")]
+    pub timeout: String,
+
+    /// Print only the final report.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}

@@ -1,0 +1,215 @@
+//! [`RunConfig`] → [`ShardPlan`]: which CPU each shard runs on, which
+//! concurrencies it owns, which server each talks to and how many
+//! operations each may issue under `-x`. Pure arithmetic, no I/O.
+
+use crate::{RunConfig, StopCondition};
+
+/// Everything each shard needs to know about its share of the run.
+#[derive(Debug, Clone)]
+pub struct ShardPlan {
+    /// One entry per shard, indexed by shard.
+    pub shards: Vec<ShardSpec>,
+}
+
+/// One shard's share: its CPU and its concurrencies.
+#[derive(Debug, Clone)]
+pub struct ShardSpec {
+    /// 0-based shard index.
+    pub shard: usize,
+    /// OS CPU id to pin to: `cores[shard % cores.len()]`.
+    pub cpu: usize,
+    /// The concurrencies this shard runs, in global index order.
+    pub concurrencies: Vec<ConcurrencySpec>,
+    /// This shard's share of `-x` (the sum over its concurrencies); `None`
+    /// in time mode.
+    pub ops_budget: Option<u64>,
+}
+
+/// One closed-loop virtual client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConcurrencySpec {
+    /// Global concurrency index `i` in `0..concurrency`.
+    pub index: usize,
+    /// Index within its shard.
+    pub local_index: usize,
+    /// Index into `RunConfig::servers`: `i % servers.len()`.
+    pub server: usize,
+    /// This concurrency's share of `-x`; `None` in time mode. The shares
+    /// add up to exactly `x`: the first `x % c` get one more.
+    pub ops_budget: Option<u64>,
+}
+
+/// Splits the run over shards. Concurrencies are dealt out in contiguous
+/// blocks: each shard gets `c / shards`, and the first `c % shards` one
+/// more. Shards are placed on `cfg.cores` round-robin.
+///
+/// Meant for a config from [`RunConfig::from_args`]; it does not panic on
+/// any other (an empty `cores` puts every shard on CPU 0).
+pub fn plan(cfg: &RunConfig) -> ShardPlan {
+    let shard_count = cfg.shards.max(1);
+    let server_count = cfg.servers.len().max(1);
+    let concurrency = cfg.concurrency as u64;
+    // Concurrency `index`'s share of `-x`.
+    let ops_budget = |index: usize| match cfg.stop {
+        StopCondition::Ops(ops) => Some(even_share(ops, concurrency, index as u64)),
+        StopCondition::Time(_) => None,
+    };
+    let mut first_index = 0;
+    let shards = (0..shard_count)
+        .map(|shard| {
+            let len = even_share(concurrency, shard_count as u64, shard as u64) as usize;
+            let concurrencies: Vec<ConcurrencySpec> = (first_index..first_index + len)
+                .enumerate()
+                .map(|(local_index, index)| ConcurrencySpec {
+                    index,
+                    local_index,
+                    server: index % server_count,
+                    ops_budget: ops_budget(index),
+                })
+                .collect();
+            first_index += len;
+            ShardSpec {
+                shard,
+                cpu: cfg
+                    .cores
+                    .get(shard % cfg.cores.len().max(1))
+                    .copied()
+                    .unwrap_or(0),
+                ops_budget: match cfg.stop {
+                    StopCondition::Ops(_) => {
+                        Some(concurrencies.iter().filter_map(|c| c.ops_budget).sum())
+                    }
+                    StopCondition::Time(_) => None,
+                },
+                concurrencies,
+            }
+        })
+        .collect();
+    ShardPlan { shards }
+}
+
+/// Part `i` of `total` split into `parts` near-equal parts: `total / parts`,
+/// plus one for the first `total % parts` parts.
+fn even_share(total: u64, parts: u64, i: u64) -> u64 {
+    total / parts + u64::from(i < total % parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::Args;
+
+    const ALLOWED: [usize; 8] = [0, 1, 2, 3, 4, 5, 6, 7];
+
+    fn cfg(argv: &[&str]) -> RunConfig {
+        let args =
+            Args::try_parse_from(std::iter::once("shardslap").chain(argv.iter().copied())).unwrap();
+        crate::run_config::build(args, &ALLOWED).unwrap()
+    }
+
+    fn cfg_ops(ops: u64, concurrency: usize, shards: usize) -> RunConfig {
+        cfg(&[
+            "-s",
+            "a,b,c",
+            "-x",
+            &ops.to_string(),
+            "-c",
+            &concurrency.to_string(),
+            "-T",
+            &shards.to_string(),
+        ])
+    }
+
+    #[test]
+    fn concurrencies_are_spread_evenly_in_blocks() {
+        let plan = plan(&cfg(&["-s", "a", "-c", "7", "-T", "3", "--cores", "2-3"]));
+        let blocks: Vec<Vec<usize>> = plan
+            .shards
+            .iter()
+            .map(|s| s.concurrencies.iter().map(|c| c.index).collect())
+            .collect();
+        assert_eq!(blocks, [vec![0, 1, 2], vec![3, 4], vec![5, 6]]);
+        let locals: Vec<usize> = plan.shards[1]
+            .concurrencies
+            .iter()
+            .map(|c| c.local_index)
+            .collect();
+        assert_eq!(locals, [0, 1]);
+        let cpus: Vec<usize> = plan.shards.iter().map(|s| s.cpu).collect();
+        assert_eq!(cpus, [2, 3, 2], "round-robin over --cores");
+        assert!(plan.shards.iter().all(|s| s.ops_budget.is_none()));
+        assert!(plan
+            .shards
+            .iter()
+            .flat_map(|s| &s.concurrencies)
+            .all(|c| c.ops_budget.is_none()));
+    }
+
+    #[test]
+    fn concurrency_i_talks_to_server_i_mod_servers() {
+        let plan = plan(&cfg(&["-s", "a,b,c", "-c", "8", "-T", "2"]));
+        for c in plan.shards.iter().flat_map(|s| &s.concurrencies) {
+            assert_eq!(c.server, c.index % 3);
+        }
+    }
+
+    #[test]
+    fn small_x_goes_to_the_first_concurrencies() {
+        // memaslap would run floor(10/16) = 0 ops; we run exactly 10.
+        let plan = plan(&cfg_ops(10, 16, 2));
+        let budgets: Vec<u64> = plan
+            .shards
+            .iter()
+            .flat_map(|s| &s.concurrencies)
+            .map(|c| c.ops_budget.unwrap())
+            .collect();
+        assert_eq!(budgets, [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0]);
+        let shard_budgets: Vec<Option<u64>> = plan.shards.iter().map(|s| s.ops_budget).collect();
+        assert_eq!(shard_budgets, [Some(8), Some(2)]);
+    }
+
+    proptest! {
+        #[test]
+        fn budgets_sum_exactly_to_x(
+            ops in 1u64..1_000_000_000_000,
+            concurrency in 1usize..200,
+            shards_seed in 0usize..64,
+        ) {
+            let shards = 1 + shards_seed % concurrency;
+            let plan = plan(&cfg_ops(ops, concurrency, shards));
+            prop_assert_eq!(plan.shards.len(), shards);
+
+            let all: Vec<&ConcurrencySpec> =
+                plan.shards.iter().flat_map(|s| &s.concurrencies).collect();
+            let indexes: Vec<usize> = all.iter().map(|c| c.index).collect();
+            prop_assert_eq!(indexes, (0..concurrency).collect::<Vec<_>>());
+
+            let budgets: Vec<u64> = all.iter().map(|c| c.ops_budget.unwrap()).collect();
+            prop_assert_eq!(budgets.iter().sum::<u64>(), ops);
+            let base = ops / concurrency as u64;
+            let extra = (ops % concurrency as u64) as usize;
+            for (i, &budget) in budgets.iter().enumerate() {
+                prop_assert_eq!(budget, base + u64::from(i < extra));
+            }
+
+            let mut shard_total = 0;
+            for (s, spec) in plan.shards.iter().enumerate() {
+                prop_assert_eq!(spec.shard, s);
+                prop_assert_eq!(spec.cpu, ALLOWED[s % ALLOWED.len()]);
+                let want_len = concurrency / shards + usize::from(s < concurrency % shards);
+                prop_assert_eq!(spec.concurrencies.len(), want_len);
+                for (local, c) in spec.concurrencies.iter().enumerate() {
+                    prop_assert_eq!(c.local_index, local);
+                    prop_assert_eq!(c.server, c.index % 3);
+                }
+                let own: u64 = spec.concurrencies.iter().map(|c| c.ops_budget.unwrap()).sum();
+                prop_assert_eq!(spec.ops_budget, Some(own));
+                shard_total += own;
+            }
+            prop_assert_eq!(shard_total, ops);
+        }
+    }
+}
