@@ -10,6 +10,8 @@
 //! twice, with 10x more requests the second time; the difference divided by the extra
 //! requests is the per-request cost.
 
+#![allow(clippy::unwrap_used)] // Test helpers: a failure should panic with its cause.
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -132,7 +132,7 @@ impl Conn {
         );
         let started = Instant::now();
         let result = self.exchange(op, state).await;
-        let latency_ns = measured.then(|| duration_ns(started.elapsed()));
+        let latency_ns = measured.then_some(duration_ns(started.elapsed()));
         let mut stats = state.stats.borrow_mut();
         match result {
             Ok((outcome, read)) => {

@@ -348,7 +348,7 @@ impl<'c> Collector<'c> {
         for shard in &self.shards {
             totals.merge(shard);
         }
-        let warmup = (self.warmup.counters.warmup_sets > 0).then(|| Warmup {
+        let warmup = (self.warmup.counters.warmup_sets > 0).then_some(Warmup {
             sets: self.warmup.counters.warmup_sets,
             duration: self.warmup_time,
         });

@@ -4,6 +4,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::stats::{parse_stats, StatsSnapshot};
@@ -171,7 +172,9 @@ impl MemcachedServer {
                 }
                 return Err(format!("memcached exited with {status}: {}", stderr.trim()));
             }
-            if TcpStream::connect_timeout(&self.addr(), Duration::from_millis(100)).is_ok() {
+            if TcpStream::connect_timeout(&self.addr(), Duration::from_millis(100)).is_ok()
+                && child.try_wait().map_err(|e| e.to_string())?.is_none()
+            {
                 self.child = Some(child);
                 return Ok(());
             }
@@ -212,12 +215,27 @@ fn memcached_binary() -> PathBuf {
         })
 }
 
-/// A loopback port free for TCP (and for UDP too when `udp`).
+/// Ports handed out so far by this process (see [`free_port`]).
+static PORTS_TAKEN: AtomicU32 = AtomicU32::new(0);
+/// Test ports come from [PORT_BASE, PORT_BASE + PORT_SPAN), below Linux's ephemeral range
+/// (32768+), so no client socket's local port can take one between our probe and
+/// memcached's bind.
+const PORT_BASE: u32 = 20_000;
+const PORT_SPAN: u32 = 12_000;
+
+/// A loopback port free for TCP (and for UDP too when `udp`), never the same twice in one
+/// process, so parallel tests cannot race each other for it.
 fn free_port(udp: bool) -> u16 {
+    let start = std::process::id().wrapping_mul(7919) % PORT_SPAN;
     loop {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("cannot bind a loopback port");
-        let port = listener.local_addr().unwrap().port();
-        if !udp || UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+        let taken = PORTS_TAKEN.fetch_add(1, Ordering::Relaxed);
+        assert!(
+            taken < PORT_SPAN,
+            "no free loopback port left for memcached"
+        );
+        let port = u16::try_from(PORT_BASE + (start + taken) % PORT_SPAN).unwrap();
+        let tcp_free = TcpListener::bind(("127.0.0.1", port)).is_ok();
+        if tcp_free && (!udp || UdpSocket::bind(("127.0.0.1", port)).is_ok()) {
             return port;
         }
     }

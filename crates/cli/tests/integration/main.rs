@@ -3,6 +3,8 @@
 //! One test binary (ripgrep's layout); the harness starts memcached on a free loopback port
 //! per test and kills it on drop. Every run is bounded by `-x`/`-t` and by a wall-clock kill.
 
+#![allow(clippy::unwrap_used)] // Test helpers: a failure should panic with its cause.
+
 mod util;
 
 mod cli_errors;
