@@ -9,4 +9,5 @@ mod util;
 
 mod cli_errors;
 mod engine_counts;
+mod interrupted;
 mod report_output;
