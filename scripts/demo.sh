@@ -7,13 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v memcached >/dev/null 2>&1; then
-    echo "demo: installing memcached with apt-get" >&2
-    sudo_cmd=""
-    [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
-    $sudo_cmd apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq memcached >/dev/null
-fi
+. scripts/lib/ensure-memcached.sh
+ensure_memcached
 
 cargo build --release --quiet
 
@@ -23,7 +18,7 @@ while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); d
 
 user_args=()
 [ "$(id -u)" -ne 0 ] || user_args=(-u root)
-memcached -l 127.0.0.1 -p "$port" -U 0 -m 1024 -t 2 "${user_args[@]}" &
+"${SHARDSLAP_MEMCACHED:-memcached}" -l 127.0.0.1 -p "$port" -U 0 -m 1024 -t 2 "${user_args[@]}" &
 mc_pid=$!
 trap 'kill "$mc_pid" 2>/dev/null; wait "$mc_pid" 2>/dev/null || true' EXIT
 for _ in $(seq 100); do

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 use shardslap_config::{plan, Args, RunConfig};
-use shardslap_engine::{preflight, signals};
+use shardslap_engine::{preflight, run_info, signals};
 
 use shardslap_report::{render_banner, render_final};
 
@@ -45,14 +45,13 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     let json = JsonSink::open(cfg.json.as_ref())?;
     let plan = plan(&cfg);
     let preflight = preflight(&cfg)?;
-    let info = output::run_info(&cfg);
+    let info = run_info(&cfg);
     let out = TextOut::for_config(&cfg);
     out.print(&render_banner(&info));
 
     let mut printer = PeriodPrinter::new(&cfg, &info, out);
-    let outcome = shardslap_engine::run(&cfg, plan, preflight, &mut printer)
+    let report = shardslap_engine::run(&cfg, plan, preflight, info, &mut printer)
         .context("the run could not start")?;
-    let report = output::build_report(info, outcome);
     out.print(&render_final(&report));
     json.write(&report)?;
 

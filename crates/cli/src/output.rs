@@ -8,33 +8,9 @@ use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 
 use anyhow::Context;
-use shardslap_config::{JsonTarget, RunConfig, StopCondition};
-use shardslap_engine::{PeriodSample, RunObserver, RunOutcome};
+use shardslap_config::{JsonTarget, RunConfig};
+use shardslap_engine::{PeriodSample, RunObserver};
 use shardslap_report::{render_json, render_period, Report, RunInfo};
-
-/// What the report needs to know about the run's settings.
-pub fn run_info(cfg: &RunConfig) -> RunInfo {
-    let (run_time_s, execute_number) = match cfg.stop {
-        StopCondition::Time(d) => (Some(d.as_secs_f64().round() as u64), None),
-        StopCondition::Ops(n) => (None, Some(n)),
-    };
-    RunInfo {
-        servers: cfg.servers_raw.clone(),
-        threads: cfg.shards,
-        concurrency: cfg.concurrency,
-        run_time_s,
-        execute_number,
-        window_len: cfg.window_len,
-        set_proportion: cfg.workload.set_proportion,
-        get_proportion: cfg.workload.get_proportion,
-        nominal_object_len: (cfg.workload.avg_key_len() + cfg.workload.avg_value_len()) as f64,
-        verify: cfg.verify > 0.0,
-        exp_verify: cfg.exp_verify > 0.0,
-        udp: cfg.udp || cfg.facebook,
-        config: serde_json::to_value(cfg).unwrap_or(serde_json::Value::Null),
-        cores: cfg.cores.clone(),
-    }
-}
 
 /// Where the text goes: stdout, or stderr when `--json -` has claimed stdout.
 #[derive(Debug, Clone, Copy)]
@@ -67,20 +43,6 @@ impl TextOut {
             let mut out = io::stdout().lock();
             out.write_all(text.as_bytes()).and_then(|()| out.flush())
         };
-    }
-}
-
-/// Assembles the report from the run's outcome.
-pub fn build_report(info: RunInfo, outcome: RunOutcome) -> Report {
-    Report {
-        info,
-        totals: outcome.totals,
-        shards: outcome.shards,
-        duration: outcome.duration,
-        started_at_unix_s: outcome.started_at_unix_s,
-        warmup: outcome.warmup,
-        timeseries: outcome.timeseries,
-        interrupted: outcome.interrupted,
     }
 }
 

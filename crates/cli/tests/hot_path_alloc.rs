@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use clap::Parser;
 use shardslap_config::{plan, Args, RunConfig};
-use shardslap_engine::{preflight, PeriodSample, RunObserver};
+use shardslap_engine::{preflight, run_info, PeriodSample, RunObserver};
 use shardslap_testkit::MemcachedServer;
 
 struct CountingAllocator;
@@ -77,7 +77,8 @@ fn allocations_for(server: &MemcachedServer, ops: u64) -> (u64, u64) {
     let plan = plan(&cfg);
     let checked = preflight(&cfg).unwrap();
     let before = ALLOCATIONS.load(Ordering::Relaxed);
-    let outcome = shardslap_engine::run(&cfg, plan, checked, &mut Quiet).unwrap();
+    let info = run_info(&cfg);
+    let outcome = shardslap_engine::run(&cfg, plan, checked, info, &mut Quiet).unwrap();
     let after = ALLOCATIONS.load(Ordering::Relaxed);
     let c = &outcome.totals.counters;
     (after - before, c.cmd_get + c.cmd_set)

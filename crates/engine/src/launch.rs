@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use glommio::{LocalExecutorBuilder, Placement};
 use shardslap_config::{RunConfig, ShardPlan};
-use shardslap_report::{OpSummary, ShardStats, TimePoint, Warmup};
+use shardslap_report::{OpSummary, Report, RunInfo, ShardStats, TimePoint, Warmup};
 use shardslap_workload::{build_distribution, CharBlock, CHAR_BLOCK_LEN};
 
 use crate::preflight::IO_MEMORY_BYTES;
@@ -41,36 +41,19 @@ pub trait RunObserver {
     fn on_period(&mut self, sample: &PeriodSample<'_>);
 }
 
-/// Everything a run measured, ready for a report.
-#[derive(Debug)]
-pub struct RunOutcome {
-    /// All shards merged, warm-up counters included.
-    pub totals: ShardStats,
-    /// Per shard, warm-up counters included.
-    pub shards: Vec<ShardStats>,
-    /// From the common start to the end of the last request.
-    pub duration: Duration,
-    /// Wall-clock time of the start, seconds since the Unix epoch.
-    pub started_at_unix_s: f64,
-    /// Warm-up, when the mix needed one.
-    pub warmup: Option<Warmup>,
-    /// One point per period (the last may be partial).
-    pub timeseries: Vec<TimePoint>,
-    /// Why the run ended early, if it did.
-    pub interrupted: Option<String>,
-}
-
-/// Runs the plan to completion (or until interrupted) and returns what was measured.
+/// Runs the plan to completion (or until interrupted) and returns the merged report of what
+/// was measured; `info` describes the run in that report.
 ///
 /// # Errors
 /// A shard that could not start (its executor, pinning, or memory) is an error; faults
-/// during the run are not — they end it early and are reported in [`RunOutcome::interrupted`].
+/// during the run are not — they end it early and are reported in [`Report::interrupted`].
 pub fn run(
     cfg: &RunConfig,
     plan: ShardPlan,
     preflight: Preflight,
+    info: RunInfo,
     observer: &mut dyn RunObserver,
-) -> Result<RunOutcome, EngineError> {
+) -> Result<Report, EngineError> {
     let cfg = Arc::new(cfg.clone());
     let control = Arc::new(RunControl::new());
     let mut seed_rng = fastrand::Rng::with_seed(cfg.seed);
@@ -137,7 +120,7 @@ pub fn run(
     if let (Some(err), false) = (first_error, collected) {
         return Err(err);
     }
-    Ok(collector.finish())
+    Ok(collector.finish(info))
 }
 
 /// Main-thread bookkeeping while shards run.
@@ -332,7 +315,7 @@ impl<'c> Collector<'c> {
         });
     }
 
-    fn finish(mut self) -> RunOutcome {
+    fn finish(mut self, info: RunInfo) -> Report {
         let start = self.start.unwrap_or_else(Instant::now);
         let ended = self.ended.unwrap_or(start).max(start);
         let duration = ended - start;
@@ -352,7 +335,8 @@ impl<'c> Collector<'c> {
             sets: self.warmup.counters.warmup_sets,
             duration: self.warmup_time,
         });
-        RunOutcome {
+        Report {
+            info,
             totals,
             shards: self.shards,
             duration,

@@ -15,6 +15,7 @@
 mod conn;
 mod control;
 mod error;
+mod info;
 pub mod launch;
 pub mod preflight;
 mod request;
@@ -23,5 +24,6 @@ pub mod signals;
 
 pub use control::RunControl;
 pub use error::EngineError;
-pub use launch::{run, PeriodSample, RunObserver, RunOutcome};
+pub use info::run_info;
+pub use launch::{run, PeriodSample, RunObserver};
 pub use preflight::{preflight, Preflight};

@@ -381,14 +381,6 @@ fn size_row(section: Section, trimmed: &str, fields: &[&str]) -> Result<SizeRang
 mod tests {
     use super::*;
 
-    fn range(start: usize, end: usize, proportion: f64) -> SizeRange {
-        SizeRange {
-            start,
-            end,
-            proportion,
-        }
-    }
-
     fn err(text: &str) -> String {
         match parse_cfg(text) {
             Ok(spec) => panic!("expected an error for {text:?}, got {spec:?}"),
@@ -412,8 +404,8 @@ mod tests {
             (
                 "cmd\n1 0.9\n0 0.1\nkey\n32 32 1\nvalue\n10 20 1\n",
                 WorkloadSpec {
-                    keys: vec![range(32, 32, 1.0)],
-                    values: vec![range(10, 20, 1.0)],
+                    keys: vec![SizeRange::new(32, 32, 1.0)],
+                    values: vec![SizeRange::new(10, 20, 1.0)],
                     set_proportion: 0.1,
                     get_proportion: 0.9,
                 },
@@ -431,7 +423,7 @@ mod tests {
             (
                 "values\n1 100 0.3\n1000 2000 0.9\n",
                 WorkloadSpec {
-                    values: vec![range(1, 100, 0.3), range(1000, 2000, 0.9)],
+                    values: vec![SizeRange::new(1, 100, 0.3), SizeRange::new(1000, 2000, 0.9)],
                     ..default.clone()
                 },
             ),
@@ -439,8 +431,8 @@ mod tests {
             (
                 "key\n16 250 1\nvalue\n1 1048576 0\ncmd\n0 1\n1 0\n",
                 WorkloadSpec {
-                    keys: vec![range(16, 250, 1.0)],
-                    values: vec![range(1, 1_048_576, 0.0)],
+                    keys: vec![SizeRange::new(16, 250, 1.0)],
+                    values: vec![SizeRange::new(1, 1_048_576, 0.0)],
                     set_proportion: 1.0,
                     get_proportion: 0.0,
                 },
@@ -464,7 +456,10 @@ mod tests {
     fn crlf_and_trailing_comments() {
         let text = "# a comment\r\n\r\nkey\r\n  16 100 0.5  # small\r\n\t200 250 0.5\r\n";
         let spec = parse_cfg(text).expect("valid");
-        assert_eq!(spec.keys, vec![range(16, 100, 0.5), range(200, 250, 0.5)]);
+        assert_eq!(
+            spec.keys,
+            vec![SizeRange::new(16, 100, 0.5), SizeRange::new(200, 250, 0.5)]
+        );
     }
 
     #[test]

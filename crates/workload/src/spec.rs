@@ -32,6 +32,15 @@ pub struct SizeRange {
 }
 
 impl SizeRange {
+    /// A range of lengths `start..=end` taking `proportion` of the window's slots.
+    pub const fn new(start: usize, end: usize, proportion: f64) -> Self {
+        Self {
+            start,
+            end,
+            proportion,
+        }
+    }
+
     /// memaslap's per-range weight of the average: `proportion * (start+end)/2`.
     fn weighted_avg(&self) -> f64 {
         // Same arithmetic as memaslap: the sum is converted to double before
@@ -196,14 +205,6 @@ pub(crate) fn check_proportion(proportion: f64) -> Result<(), CfgErrorKind> {
 mod tests {
     use super::*;
 
-    fn range(start: usize, end: usize, proportion: f64) -> SizeRange {
-        SizeRange {
-            start,
-            end,
-            proportion,
-        }
-    }
-
     #[test]
     fn default_spec_is_memaslaps() {
         let spec = WorkloadSpec::memaslap_default();
@@ -217,9 +218,9 @@ mod tests {
     fn averages_follow_memaslap_arithmetic() {
         let spec = WorkloadSpec {
             // 0.5 * (16+17)/2 = 8.25, plus 0.25 * (100+200)/2 = 37.5: 45.75 -> 45.
-            keys: vec![range(16, 17, 0.5), range(100, 200, 0.25)],
+            keys: vec![SizeRange::new(16, 17, 0.5), SizeRange::new(100, 200, 0.25)],
             // Not normalised: 0.5 * 1000 = 500.
-            values: vec![range(1000, 1000, 0.5)],
+            values: vec![SizeRange::new(1000, 1000, 0.5)],
             set_proportion: 0.0,
             get_proportion: 1.0,
         };
@@ -256,14 +257,14 @@ mod tests {
             ),
             (
                 WorkloadSpec {
-                    keys: vec![range(251, 300, 1.0)],
+                    keys: vec![SizeRange::new(251, 300, 1.0)],
                     ..good.clone()
                 },
                 "key length 251 is out of range (16..=250)",
             ),
             (
                 WorkloadSpec {
-                    values: vec![range(10, 5, 1.0)],
+                    values: vec![SizeRange::new(10, 5, 1.0)],
                     ..good.clone()
                 },
                 "value start length 10 is greater than end length 5",

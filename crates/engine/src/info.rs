@@ -1,0 +1,28 @@
+//! The run's description as the report shows it: built from the validated configuration.
+
+use shardslap_config::{RunConfig, StopCondition};
+use shardslap_report::RunInfo;
+
+/// What the report needs to know about the run's settings.
+pub fn run_info(cfg: &RunConfig) -> RunInfo {
+    let (run_time_s, execute_number) = match cfg.stop {
+        StopCondition::Time(d) => (Some(d.as_secs_f64().round() as u64), None),
+        StopCondition::Ops(n) => (None, Some(n)),
+    };
+    RunInfo {
+        servers: cfg.servers_raw.clone(),
+        threads: cfg.shards,
+        concurrency: cfg.concurrency,
+        run_time_s,
+        execute_number,
+        window_len: cfg.window_len,
+        set_proportion: cfg.workload.set_proportion,
+        get_proportion: cfg.workload.get_proportion,
+        nominal_object_len: (cfg.workload.avg_key_len() + cfg.workload.avg_value_len()) as f64,
+        verify: cfg.verify > 0.0,
+        exp_verify: cfg.exp_verify > 0.0,
+        udp: cfg.udp || cfg.facebook,
+        config: serde_json::to_value(cfg).unwrap_or(serde_json::Value::Null),
+        cores: cfg.cores.clone(),
+    }
+}
