@@ -6,7 +6,7 @@ use std::io;
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     /// A server name did not resolve.
-    #[error("cannot resolve server '{server}': {source}")]
+    #[error("cannot resolve server '{server}'")]
     Resolve {
         /// The `host:port` as given.
         server: String,

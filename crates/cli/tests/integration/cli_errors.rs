@@ -92,3 +92,25 @@ fn version_and_help_exit_0() {
     assert_eq!(run.status.code(), Some(0));
     assert!(run.stdout.contains("--concurrency"), "{}", run.stdout);
 }
+
+#[test]
+fn unresolvable_server_is_one_line_exit_2() {
+    let run = run_plain(&["-s", "no-such-host.invalid:11211", "-x", "1"], LIMIT);
+    assert_eq!(run.status.code(), Some(2), "stderr: {}", run.stderr);
+    assert!(run
+        .stderr
+        .contains("cannot resolve server 'no-such-host.invalid:11211'"));
+    assert_eq!(run.stderr.lines().count(), 1, "one line: {}", run.stderr);
+}
+
+#[test]
+fn not_yet_supported_option_is_refused_clearly() {
+    let server = shardslap_testkit::MemcachedServer::start();
+    let run = run_plain(&["-s", &server.addr_string(), "-B", "-x", "10"], LIMIT);
+    assert_eq!(run.status.code(), Some(2), "stderr: {}", run.stderr);
+    assert!(
+        run.stderr.contains("-B/--binary is not supported yet"),
+        "{}",
+        run.stderr
+    );
+}
