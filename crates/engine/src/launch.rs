@@ -140,6 +140,8 @@ struct Collector<'c> {
     global: ShardStats,
     timeseries: Vec<TimePoint>,
     remainder: ShardStats,
+    /// Per-shard operations in `remainder`.
+    remainder_shard_ops: Vec<u64>,
     start: Option<Instant>,
     started_at_unix_s: f64,
     ended: Option<Instant>,
@@ -173,6 +175,7 @@ impl<'c> Collector<'c> {
             global: ShardStats::new(0, 0),
             timeseries: Vec::new(),
             remainder: ShardStats::new(0, 0),
+            remainder_shard_ops: vec![0; shard_count],
             start: None,
             started_at_unix_s: 0.0,
             ended: None,
@@ -247,6 +250,7 @@ impl<'c> Collector<'c> {
             } => {
                 self.shards[shard].merge(&stats);
                 self.remainder.merge(&stats);
+                self.remainder_shard_ops[shard] = stats.ops.total.count();
                 self.done[shard] = true;
                 self.ended = Some(self.ended.map_or(ended, |e| e.max(ended)));
                 self.emit_complete_periods(observer);
@@ -324,7 +328,7 @@ impl<'c> Collector<'c> {
         if remainder.ops.total.count() > 0 {
             let last = self.period * self.next_period as u32;
             let length = duration.saturating_sub(last);
-            let shard_ops = vec![0; self.shard_count];
+            let shard_ops = std::mem::take(&mut self.remainder_shard_ops);
             self.push_point(remainder, shard_ops, length, duration, &mut NoObserver);
         }
         let mut totals = ShardStats::new(0, 0);
