@@ -10,4 +10,9 @@ ensure_memcached
 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
-cargo test --workspace --locked
+# cargo's last summary line is the doc tests' (often "0 passed"); close with the real total.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test --workspace --locked 2>&1 | tee "$log"
+awk '/^test result:/ { passed += $4; failed += $6 }
+     END { printf "summary: %d passed, %d failed\n", passed, failed }' "$log"
