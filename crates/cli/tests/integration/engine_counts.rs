@@ -152,3 +152,34 @@ fn more_shards_than_cores_still_counts_right() {
     );
     assert_eq!(run.json()["shards"].as_array().unwrap().len(), 4);
 }
+
+#[test]
+fn every_listed_server_gets_load_and_counts_add_up() {
+    let (a, b) = (MemcachedServer::start(), MemcachedServer::start());
+    let servers = format!("{},{}", a.addr_string(), b.addr_string());
+    let (before_a, before_b) = (a.stats(), b.stats());
+    // One shard, three concurrencies: 0 and 2 talk to A, 1 to B (memaslap would leave B idle).
+    let run = run_with_json(&["-s", &servers, "-T", "1", "-c", "3", "-x", "3000"], LIMIT);
+    let (delta_a, delta_b) = (a.stats().since(&before_a), b.stats().since(&before_b));
+    run.assert_success();
+    assert_eq!(
+        delta_a.cmd_get + delta_a.cmd_set,
+        2000,
+        "server A: two concurrencies"
+    );
+    assert_eq!(
+        delta_b.cmd_get + delta_b.cmd_set,
+        1000,
+        "server B: one concurrency"
+    );
+    assert_eq!(run.counter("cmd_get"), delta_a.cmd_get + delta_b.cmd_get);
+    assert_eq!(run.counter("cmd_set"), delta_a.cmd_set + delta_b.cmd_set);
+    assert_eq!(
+        run.counter("written_bytes"),
+        delta_a.bytes_read + delta_b.bytes_read
+    );
+    assert_eq!(
+        run.counter("read_bytes"),
+        delta_a.bytes_written + delta_b.bytes_written
+    );
+}
