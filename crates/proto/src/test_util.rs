@@ -4,6 +4,7 @@
 use std::fmt::Debug;
 
 use crate::error::ProtoError;
+use crate::udp::FrameHeader;
 
 /// Chunk sizes every decoder case is fed with; `usize::MAX` means "whole".
 pub(crate) const CHUNK_SIZES: [usize; 6] = [usize::MAX, 1, 2, 5, 10, 100];
@@ -112,4 +113,15 @@ fn fragmentation_covers_every_size_and_reassembles_the_input() {
         assert!(chunks.iter().all(|c| c.len() <= size));
     });
     assert_eq!(sizes, CHUNK_SIZES);
+}
+
+/// Test-only server: one datagram of a UDP response (frame header, then `payload`).
+pub(crate) fn datagram(request_id: u16, sequence: u16, total: u16, payload: &[u8]) -> Vec<u8> {
+    let header = FrameHeader {
+        request_id,
+        sequence,
+        total,
+        reserved: 0,
+    };
+    [&header.to_bytes()[..], payload].concat()
 }

@@ -231,17 +231,7 @@ impl Reassembler {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::udp::FrameHeader;
-
-    fn datagram(request_id: u16, sequence: u16, total: u16, payload: &[u8]) -> Vec<u8> {
-        let header = FrameHeader {
-            request_id,
-            sequence,
-            total,
-            reserved: 0,
-        };
-        [&header.to_bytes()[..], payload].concat()
-    }
+    use crate::test_util::datagram;
 
     #[test]
     fn begin_reuses_buffers_without_reallocating() {

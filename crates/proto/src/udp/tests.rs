@@ -7,17 +7,7 @@ use proptest::prelude::*;
 use super::*;
 use crate::ascii;
 use crate::error::ProtoError;
-
-/// Test-only server: one datagram of a response.
-fn datagram(request_id: u16, sequence: u16, total: u16, payload: &[u8]) -> Vec<u8> {
-    let header = FrameHeader {
-        request_id,
-        sequence,
-        total,
-        reserved: 0,
-    };
-    [&header.to_bytes()[..], payload].concat()
-}
+use crate::test_util::datagram;
 
 /// Test-only server: `payload` cut into `chunk`-byte datagrams (at least one).
 fn split(request_id: u16, payload: &[u8], chunk: usize) -> Vec<Vec<u8>> {
