@@ -132,16 +132,16 @@ pub(crate) async fn run(inputs: ShardInputs, tx: Sender<ShardMsg>) {
 
     // Phase 1: connect and warm up every connection (concurrently).
     let warmup_started = Instant::now();
+    let params = WindowParams {
+        window_len: cfg.window_len,
+        set_proportion: cfg.workload.set_proportion,
+        get_proportion: cfg.workload.get_proportion,
+        overwrite: cfg.overwrite,
+        verify: cfg.verify,
+        exp_verify: cfg.exp_verify,
+    };
     let mut setups = Vec::with_capacity(spec.concurrencies.len());
     for conc in &spec.concurrencies {
-        let params = WindowParams {
-            window_len: cfg.window_len,
-            set_proportion: cfg.workload.set_proportion,
-            get_proportion: cfg.workload.get_proportion,
-            overwrite: cfg.overwrite,
-            verify: cfg.verify,
-            exp_verify: cfg.exp_verify,
-        };
         let window = Window::new(params, &distribution, shard as u16, conc.local_index as u16);
         let rng = fastrand::Rng::with_seed(conn_seed(cfg.seed, shard, conc.local_index));
         let addr = server_addrs[conc.server];
