@@ -3,14 +3,18 @@
 //! [`MemcachedServer`] starts the server (TCP, and UDP on the same port when asked), waits until
 //! it answers, reads `stats` into a map, and kills it on drop. Tests never talk to a mock for
 //! what a real server can do; when `memcached` is missing they fail loudly with the fix.
+//! For what a real server cannot do on cue, [`FakeServer`] proxies one and injects a [`Fault`]
+//! (a corrupted value, a stall, garbage, a connection closed mid-reply).
 //!
 //! This crate is test-only, so it panics (with a message that says what to do) instead of
 //! returning errors: a test that cannot get its server must fail, never skip.
 
 #![allow(clippy::unwrap_used)]
 
+mod fake;
 mod server;
 mod stats;
 
+pub use fake::{FakeServer, Fault};
 pub use server::{MemcachedServer, ServerOptions};
 pub use stats::{parse_stats, StatsDelta, StatsSnapshot};
