@@ -235,6 +235,13 @@ pub(crate) fn build(args: Args, allowed_cpus: &[usize]) -> Result<RunConfig, Con
         .map(|raw| positive_duration("--stat-freq", raw))
         .transpose()?;
 
+    // UDP carries the text protocol only (memaslap's -B -U sends nothing at all).
+    if args.binary && (args.udp || args.facebook) {
+        return Err(ConfigError::Conflict {
+            flag: "--binary",
+            other: if args.udp { "--udp" } else { "--facebook" },
+        });
+    }
     if args.facebook {
         if multi_get_keys < 2 {
             return Err(ConfigError::FacebookNeedsDivision {
@@ -590,6 +597,8 @@ mod tests {
             (&["-s", "a,b", "-p", "3"], "--rep-write (3) must be <= the number of servers (2)"),
             (&["-s", "a,b", "-p", "0"], "invalid value '0' for --rep-write: must be at least 1"),
             (&["-s", "a,b", "-p", "2", "-U"], "--rep-write cannot be combined with --udp"),
+            (&["-s", "a", "-B", "-U"], "--binary cannot be combined with --udp"),
+            (&["-s", "a", "-B", "-a", "-d", "2"], "--binary cannot be combined with --facebook"),
             (
                 &["-s", "a", "-P", "fast"],
                 "invalid value 'fast' for --tps: expected a number with an optional \

@@ -40,6 +40,16 @@ pub enum EngineError {
     /// A requested option is parsed but not implemented by this engine yet.
     #[error("{0} is not supported yet")]
     Unsupported(&'static str),
+    /// With UDP, a request of the workload would not fit one datagram.
+    #[error("{what} request of this workload takes {len} bytes, more than one UDP datagram carries ({max}); use smaller values/keys (-F, -X) or fewer keys per get (-d), or TCP")]
+    UdpRequestTooLarge {
+        /// Which request.
+        what: &'static str,
+        /// Its size with the frame header, in bytes.
+        len: usize,
+        /// The limit, in bytes.
+        max: usize,
+    },
     /// A shard failed to start or crashed.
     #[error("shard {shard} (cpu {cpu}): {msg}")]
     Shard {

@@ -6,7 +6,8 @@
 //! - [`launch`] (main thread): one pinned glommio `LocalExecutor` per shard; collects each
 //!   shard's period snapshots over a channel, starts the clock for everyone at once, and merges.
 //! - `shard` (one per core): owns its connections, windows, RNGs and statistics.
-//! - `conn` (one task per connection): the per-request hot path.
+//! - `conn` (one task per concurrency): the per-request hot path, over `link`s (sockets) laid
+//!   out by `routes`, paced by `pacer`, with `request` doing the pure encode/parse/account work.
 //!
 //! Shards share nothing on the hot path: the only cross-thread state is [`RunControl`] (start
 //! instant and stop flag, polled by each shard's ticker task, never per request) and the
@@ -17,8 +18,11 @@ mod control;
 mod error;
 mod info;
 pub mod launch;
+mod link;
+mod pacer;
 pub mod preflight;
 mod request;
+mod routes;
 mod shard;
 pub mod signals;
 

@@ -30,6 +30,7 @@ pub struct Preflight {
 /// The first problem found, phrased for the user.
 pub fn preflight(cfg: &RunConfig) -> Result<Preflight, EngineError> {
     reject_unsupported(cfg)?;
+    check_udp_request_size(cfg)?;
     check_io_uring()?;
     check_memlock(cfg.shards)?;
     let server_addrs = cfg
@@ -45,22 +46,48 @@ pub fn preflight(cfg: &RunConfig) -> Result<Preflight, EngineError> {
     Ok(Preflight { server_addrs })
 }
 
-/// Options that parse (memaslap accepts them) but this engine does not drive yet.
+/// Options that parse but this engine does not drive yet.
 fn reject_unsupported(cfg: &RunConfig) -> Result<(), EngineError> {
-    let checks: [(bool, &'static str); 8] = [
-        (cfg.binary, "-B/--binary"),
-        (cfg.udp, "-U/--udp"),
-        (cfg.facebook, "-a/--facebook"),
-        (cfg.rep_write > 0, "-p/--rep-write"),
-        (cfg.multi_get_keys > 1, "-d/--division above 1"),
-        (cfg.conns_per_concurrency > 1, "-n/--conn-sock above 1"),
-        (cfg.pipeline > 1, "--pipeline above 1"),
-        (cfg.tps_limit.is_some(), "-P/--tps"),
-    ];
-    match checks.iter().find(|(on, _)| *on) {
-        Some((_, what)) => Err(EngineError::Unsupported(what)),
-        None => Ok(()),
+    if cfg.pipeline > 1 {
+        return Err(EngineError::Unsupported("--pipeline above 1"));
     }
+    Ok(())
+}
+
+/// The largest datagram a UDP request may be: the IPv4 UDP payload limit (memcached reads up
+/// to 64 KiB and refuses requests split over several datagrams).
+pub const MAX_UDP_REQUEST_LEN: usize = 65_507;
+
+/// With `-U` (every request) or `-a` (multi-gets), each request must fit one datagram.
+fn check_udp_request_size(cfg: &RunConfig) -> Result<(), EngineError> {
+    if !cfg.udp && !cfg.facebook {
+        return Ok(());
+    }
+    let longest = |ranges: &[shardslap_workload::SizeRange]| {
+        ranges.iter().map(|range| range.end).max().unwrap_or(0)
+    };
+    let key_len = longest(&cfg.workload.keys);
+    let value_len = cfg
+        .fixed_value_len
+        .unwrap_or_else(|| longest(&cfg.workload.values));
+    let header = shardslap_proto::udp::FRAME_HEADER_LEN;
+    // `get k1 … kd\r\n`
+    let get_len = header + 3 + cfg.multi_get_keys * (1 + key_len) + 2;
+    // `set <key> 0 <exptime> <bytes>\r\n<value>\r\n`, exptime at most 2 digits (60).
+    let set_len = header + 4 + key_len + 6 + value_len.to_string().len() + 2 + value_len + 2;
+    let (what, len) = if cfg.udp && set_len > get_len {
+        ("a SET", set_len)
+    } else {
+        ("a GET", get_len)
+    };
+    if len > MAX_UDP_REQUEST_LEN {
+        return Err(EngineError::UdpRequestTooLarge {
+            what,
+            len,
+            max: MAX_UDP_REQUEST_LEN,
+        });
+    }
+    Ok(())
 }
 
 /// Creates and closes a tiny io_uring, mapping the kernel's refusal to advice.

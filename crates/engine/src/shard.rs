@@ -13,13 +13,17 @@ use shardslap_config::{RunConfig, ShardSpec, StopCondition};
 use shardslap_report::ShardStats;
 use shardslap_workload::{CharBlock, SlotShape, Window, WindowParams};
 
-use crate::conn::{Conn, ConnError};
+use crate::conn::{Behaviour, Conn, ConnError};
+use crate::request::Protocol;
+use crate::routes::Routes;
 use crate::RunControl;
 
 /// How often a shard looks at the run-wide control while it waits or runs.
 const CONTROL_POLL: Duration = Duration::from_millis(5);
 /// Verification failures printed with -b before going quiet.
 const MAX_VERIFY_REPORTS: u32 = 10;
+/// Disconnect and reconnect messages printed per shard before going quiet.
+const MAX_LINK_NOTES: u32 = 20;
 
 /// Messages from a shard to the main thread, in the order a shard sends them.
 #[derive(Debug)]
@@ -85,13 +89,43 @@ pub(crate) struct ShardState {
     /// Time mode: when to stop issuing requests.
     deadline: Cell<Option<Instant>>,
     verbose: bool,
+    quiet: bool,
     verify_reports: Cell<u32>,
+    link_notes: Cell<u32>,
 }
 
 impl ShardState {
     /// Whether a connection should stop issuing requests at `now`.
     pub(crate) fn should_stop(&self, now: Instant) -> bool {
         self.stop.get() || self.deadline.get().is_some_and(|deadline| now >= deadline)
+    }
+
+    /// Time mode: when the run stops issuing requests.
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        self.deadline.get()
+    }
+
+    /// Says on stderr (as memaslap does, but bounded) that a connection was lost.
+    pub(crate) fn note_disconnect(&self, addr: SocketAddr, err: &ConnError) {
+        if self.take_link_note() {
+            eprintln!("Server {addr} disconnect: {err}");
+        }
+    }
+
+    /// Says on stderr that a lost connection is back, and after how long.
+    pub(crate) fn note_reconnect(&self, addr: SocketAddr, after: Duration) {
+        if self.take_link_note() {
+            eprintln!("Server {addr} reconnect after {:.1}s", after.as_secs_f64());
+        }
+    }
+
+    fn take_link_note(&self) -> bool {
+        let noted = self.link_notes.get();
+        if self.quiet || noted >= MAX_LINK_NOTES {
+            return false;
+        }
+        self.link_notes.set(noted + 1);
+        true
     }
 
     /// With -b, prints a bounded number of verification failures to stderr.
@@ -127,7 +161,9 @@ pub(crate) async fn run(inputs: ShardInputs, tx: Sender<ShardMsg>) {
         stop: Cell::new(false),
         deadline: Cell::new(None),
         verbose: cfg.verbose,
+        quiet: cfg.quiet,
         verify_reports: Cell::new(0),
+        link_notes: Cell::new(0),
     });
 
     // Phase 1: connect and warm up every connection (concurrently).
@@ -140,14 +176,25 @@ pub(crate) async fn run(inputs: ShardInputs, tx: Sender<ShardMsg>) {
         verify: cfg.verify,
         exp_verify: cfg.exp_verify,
     };
+    let behaviour = Behaviour {
+        protocol: if cfg.binary {
+            Protocol::Binary
+        } else {
+            Protocol::Ascii
+        },
+        multi_get_keys: cfg.multi_get_keys,
+        reconnect: cfg.reconnect,
+        timeout: cfg.timeout,
+        rate: cfg.tps_limit.map(|rate| (rate, cfg.concurrency)),
+    };
     let mut setups = Vec::with_capacity(spec.concurrencies.len());
     for conc in &spec.concurrencies {
         let window = Window::new(params, &distribution, shard as u16, conc.local_index as u16);
         let rng = fastrand::Rng::with_seed(conn_seed(cfg.seed, shard, conc.local_index));
-        let addr = server_addrs[conc.server];
-        let (timeout, budget, state) = (cfg.timeout, conc.ops_budget, state.clone());
+        let routes = Routes::plan(&cfg, conc.server, &server_addrs);
+        let (index, budget, state) = (conc.index, conc.ops_budget, state.clone());
         setups.push(glommio::spawn_local(async move {
-            let mut conn = Conn::connect(addr, timeout, window, rng, budget).await?;
+            let mut conn = Conn::connect(routes, behaviour, index, window, rng, budget).await?;
             conn.warm_up(&state).await?;
             Ok::<Conn, ConnError>(conn)
         }));
@@ -195,7 +242,7 @@ pub(crate) async fn run(inputs: ShardInputs, tx: Sender<ShardMsg>) {
     for mut conn in conns {
         let (state, running, tx) = (state.clone(), running.clone(), tx.clone());
         tasks.push(glommio::spawn_local(async move {
-            if let Err(err) = conn.run(&state).await {
+            if let Err(err) = conn.run(&state, start).await {
                 let _ = tx.send(ShardMsg::Fault {
                     shard,
                     reason: err.to_string(),
