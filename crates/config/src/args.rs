@@ -147,7 +147,8 @@ pub struct Args {
     #[arg(short = 'P', long, value_name = "RATE")]
     pub tps: Option<String>,
 
-    /// Write every set to this many servers (needs >= 2 servers; turns on -R).
+    /// Replicated servers: SETs go to one of the first N servers, GETs to any
+    /// (needs >= 2 servers; turns on -R).
     #[arg(
         short = 'p',
         long = "rep-write",

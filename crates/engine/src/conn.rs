@@ -185,7 +185,7 @@ impl Conn {
             window,
             ..
         } = self;
-        let sent = request::encode(
+        let mut sent = request::encode(
             behaviour.protocol,
             ops,
             window,
@@ -211,6 +211,7 @@ impl Conn {
             .await;
         let latency_ns = started.map(|started| duration_ns(started.elapsed()));
         let measured = due.is_some();
+        sent.written = traffic.written; // What reached the socket, framing included.
         let (err, recycle) = {
             let mut stats = state.stats.borrow_mut();
             stats.counters.packet_disorder += traffic.disorder;

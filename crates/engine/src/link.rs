@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use glommio::net::{TcpStream, UdpSocket};
-use shardslap_proto::udp::{FrameHeader, Reassembler, FRAME_HEADER_LEN};
+use shardslap_proto::udp::{FrameHeader, Reassembler};
 use shardslap_proto::ProtoError;
 
 /// Initial TCP receive buffer: room for a default 1 KiB value many times over.
@@ -54,7 +54,9 @@ pub(crate) enum LinkError {
 /// Bytes and datagrams one exchange moved, for the counters.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Traffic {
-    /// Response bytes received (UDP: payload without frame headers).
+    /// Request bytes handed to the socket (UDP: with the frame header, as memcached counts).
+    pub(crate) written: u64,
+    /// Response bytes received (UDP: whole datagrams, frame headers included).
     pub(crate) read: u64,
     /// UDP datagrams that arrived out of sequence or belonged to an earlier request.
     pub(crate) disorder: u64,
@@ -207,6 +209,7 @@ impl Link {
         if let Err(source) = stream.write_all(request).await {
             return Err(self.io_error(source));
         }
+        traffic.written += request.len() as u64;
         loop {
             match parse(&self.recv_buf[..self.filled]) {
                 Ok(Some(len)) => {
@@ -250,6 +253,7 @@ impl Link {
         if let Err(err) = socket.send(&self.frame_buf).await {
             return Err(self.io_error(err.into()));
         }
+        traffic.written += self.frame_buf.len() as u64;
         loop {
             let len = match socket.recv(&mut self.recv_buf).await {
                 Ok(len) => len,
@@ -272,9 +276,9 @@ impl Link {
             });
             traffic.disorder += u64::from(!in_sequence);
             match self.reassembler.push(datagram) {
-                Ok(None) => traffic.read += (len.saturating_sub(FRAME_HEADER_LEN)) as u64,
+                Ok(None) => traffic.read += len as u64,
                 Ok(Some(message)) => {
-                    traffic.read += (len.saturating_sub(FRAME_HEADER_LEN)) as u64;
+                    traffic.read += len as u64;
                     // memcached 1.6 answers a multi-get with one message per value, each
                     // numbered from sequence 0 on its own: collect messages until the text
                     // parses as a whole response.

@@ -6,10 +6,10 @@ use shardslap_testkit::{MemcachedServer, StatsDelta};
 
 use crate::util::{run_with_json, RunResult, TempDir};
 
-const LIMIT: Duration = Duration::from_secs(60);
+pub(crate) const LIMIT: Duration = Duration::from_secs(60);
 
 /// Asserts that every count shardslap reports equals what memcached counted.
-fn assert_counts_match(run: &RunResult, server: &StatsDelta) {
+pub(crate) fn assert_counts_match(run: &RunResult, server: &StatsDelta) {
     run.assert_success();
     let get = run.counter("cmd_get");
     let misses = run.counter("get_misses");
@@ -30,7 +30,8 @@ fn assert_counts_match(run: &RunResult, server: &StatsDelta) {
     assert_eq!(run.counter("errors"), 0, "errors");
 }
 
-fn run_against(server: &MemcachedServer, args: &[&str]) -> (RunResult, StatsDelta) {
+/// Runs shardslap against `server` with `args`; returns the run and the server's stats delta.
+pub(crate) fn run_against(server: &MemcachedServer, args: &[&str]) -> (RunResult, StatsDelta) {
     let addr = server.addr_string();
     let mut full = vec!["-s", addr.as_str()];
     full.extend_from_slice(args);

@@ -10,4 +10,5 @@ mod util;
 mod cli_errors;
 mod engine_counts;
 mod interrupted;
+mod parity;
 mod report_output;
