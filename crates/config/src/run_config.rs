@@ -297,6 +297,21 @@ pub(crate) fn build(args: Args, allowed_cpus: &[usize]) -> Result<RunConfig, Con
         .filter(|&rate| rate > 0);
 
     let pipeline = at_least_one("--pipeline", args.pipeline)?;
+    if pipeline > 1 {
+        // UDP has one request per datagram and -P paces single requests.
+        let other = match (args.udp, args.facebook, &tps_limit) {
+            (true, _, _) => Some("--udp"),
+            (_, true, _) => Some("--facebook"),
+            (_, _, Some(_)) => Some("--tps"),
+            _ => None,
+        };
+        if let Some(other) = other {
+            return Err(ConfigError::Conflict {
+                flag: "--pipeline above 1",
+                other,
+            });
+        }
+    }
     let timeout = positive_duration("--timeout", &args.timeout)?;
 
     let json = args.json.map(json_target);
@@ -598,6 +613,8 @@ mod tests {
             (&["-s", "a,b", "-p", "0"], "invalid value '0' for --rep-write: must be at least 1"),
             (&["-s", "a,b", "-p", "2", "-U"], "--rep-write cannot be combined with --udp"),
             (&["-s", "a", "-B", "-U"], "--binary cannot be combined with --udp"),
+            (&["-s", "a", "-U", "--pipeline", "2"], "--pipeline above 1 cannot be combined with --udp"),
+            (&["-s", "a", "-P", "1k", "--pipeline", "2"], "--pipeline above 1 cannot be combined with --tps"),
             (&["-s", "a", "-B", "-a", "-d", "2"], "--binary cannot be combined with --facebook"),
             (
                 &["-s", "a", "-P", "fast"],

@@ -31,6 +31,8 @@ pub(crate) struct Behaviour {
     pub(crate) protocol: Protocol,
     /// Keys per GET request (`-d`).
     pub(crate) multi_get_keys: usize,
+    /// Requests in flight per connection (`--pipeline`).
+    pub(crate) pipeline: usize,
     /// `-R`: reconnect lost links instead of ending the run.
     pub(crate) reconnect: bool,
     /// Connect and response timeout.
@@ -64,6 +66,8 @@ pub(crate) struct Conn {
     key_buf: [u8; MAX_KEY_LEN],
     /// GETs drawn and waiting to fill a multi-get.
     pending_gets: Vec<Op>,
+    /// What each request of the current round weighs, in order.
+    sent: Vec<request::Sent>,
     window: Window,
     rng: fastrand::Rng,
     /// Operations this concurrency may still issue in `-x` mode.
@@ -95,6 +99,7 @@ impl Conn {
             send_buf: BytesMut::with_capacity(4096),
             key_buf: [0; MAX_KEY_LEN],
             pending_gets: Vec::with_capacity(behaviour.multi_get_keys),
+            sent: Vec::with_capacity(behaviour.pipeline),
             window,
             rng,
             budget,
@@ -105,15 +110,17 @@ impl Conn {
     /// Fills the window before the clock starts (get-only mixes): every slot is SET once, in
     /// order. Counted in the counters, never in latency.
     pub(crate) async fn warm_up(&mut self, state: &ShardState) -> Result<(), ConnError> {
+        let mut round = Round::with_capacity(1, 1);
         for i in 0..self.window.warmup_len() {
-            let op = self.window.warmup_op(i);
-            self.request(&[op], state, None).await?;
+            round.clear();
+            round.push(&[self.window.warmup_op(i)]);
+            self.round_trip(&round, state, None).await?;
         }
         Ok(())
     }
 
     /// The measured loop from `start`: issue requests until the run stops, the budget is
-    /// spent, or a link fails for good. The in-flight request always completes first.
+    /// spent, or a link fails for good. In-flight requests always complete first.
     pub(crate) async fn run(
         &mut self,
         state: &ShardState,
@@ -122,59 +129,77 @@ impl Conn {
         if let Some((rate, concurrencies)) = self.behaviour.rate {
             self.pacer = Pacer::new(rate, self.index, concurrencies, start);
         }
-        let mut batch = Vec::with_capacity(self.behaviour.multi_get_keys);
+        let Behaviour {
+            multi_get_keys,
+            pipeline,
+            ..
+        } = self.behaviour;
+        let mut round = Round::with_capacity(pipeline, multi_get_keys);
         loop {
             if state.should_stop(Instant::now()) || self.budget == Some(0) {
                 return Ok(());
             }
-            if let Some(left) = self.budget.as_mut() {
-                *left -= 1;
+            self.fill_round(&mut round);
+            if round.is_empty() {
+                continue; // GETs are waiting for their multi-get to fill.
             }
-            let op = self.window.next_op(&mut self.rng);
-            batch.clear();
-            if op.kind == OpKind::Set {
-                // A SET goes out at once, by itself; drawn GETs keep waiting for their batch.
-                batch.push(op);
-            } else {
-                self.pending_gets.push(op);
-                if self.pending_gets.len() < self.behaviour.multi_get_keys && self.budget != Some(0)
-                {
-                    continue;
+            let due = match self.pacer.as_mut() {
+                None => Instant::now(),
+                Some(pacer) => {
+                    let due = pacer.next_due();
+                    // Never sleep past the end of the run: a slow schedule must not stretch it.
+                    let wake = state.deadline().map_or(due, |deadline| due.min(deadline));
+                    if let Some(wait) = wake.checked_duration_since(Instant::now()) {
+                        glommio::timer::sleep(wait).await;
+                    }
+                    if state.should_stop(Instant::now()) {
+                        request::release_sets(&mut self.window, &round.ops, true);
+                        return Ok(());
+                    }
+                    // Latency of a paced request counts from when it was due.
+                    pacer.book(round.ops.len() as u64)
                 }
-                batch.append(&mut self.pending_gets);
-            }
-            if let Some(pacer) = self.pacer.as_mut() {
-                let due = pacer.next_due();
-                // Never sleep past the end of the run: a slow schedule must not stretch it.
-                let wake = state.deadline().map_or(due, |deadline| due.min(deadline));
-                if let Some(wait) = wake.checked_duration_since(Instant::now()) {
-                    glommio::timer::sleep(wait).await;
-                }
-                if state.should_stop(Instant::now()) {
-                    request::release_sets(&mut self.window, &batch, true);
-                    return Ok(());
-                }
-                pacer.book(batch.len() as u64);
-                // Latency of a paced request counts from when it was due.
-                self.request(&batch, state, Some(due)).await?;
-            } else {
-                self.request(&batch, state, Some(Instant::now())).await?;
-            }
+            };
+            self.round_trip(&round, state, Some(due)).await?;
             glommio::yield_if_needed().await;
         }
     }
 
-    /// One request: route, encode, exchange, account. `due` is when latency starts (the
-    /// scheduled or the send time); `None` for warm-up requests, which are not measured.
-    async fn request(
+    /// Draws operations into `round` (cleared first): up to `--pipeline` requests, each a SET
+    /// or a multi-get of `-d` keys. A SET ends the round, because the window must learn
+    /// whether it was stored before it chooses the next operation.
+    fn fill_round(&mut self, round: &mut Round) {
+        round.clear();
+        while round.len() < self.behaviour.pipeline && self.budget != Some(0) {
+            if let Some(left) = self.budget.as_mut() {
+                *left -= 1;
+            }
+            let op = self.window.next_op(&mut self.rng);
+            if op.kind == OpKind::Set {
+                // A SET goes out by itself; drawn GETs keep waiting for their multi-get.
+                round.push(&[op]);
+                return;
+            }
+            self.pending_gets.push(op);
+            if self.pending_gets.len() == self.behaviour.multi_get_keys || self.budget == Some(0) {
+                round.push(&self.pending_gets);
+                self.pending_gets.clear();
+            }
+        }
+    }
+
+    /// One round trip: route, encode every request of `round`, hand them to the socket in one
+    /// write, then read and account each response in order. `due` is when latency starts
+    /// (the scheduled or the send time); `None` for warm-up requests, which are not measured.
+    async fn round_trip(
         &mut self,
-        ops: &[Op],
+        round: &Round,
         state: &ShardState,
         due: Option<Instant>,
     ) -> Result<(), ConnError> {
-        let kind = ops.first().map_or(OpKind::Get, |op| op.kind);
-        let Some(link) = self.route(kind, state).await? else {
-            request::release_sets(&mut self.window, ops, due.is_some());
+        let measured = due.is_some();
+        let Some(link) = self.route(round.kind(), state).await? else {
+            request::release_sets(&mut self.window, &round.ops, measured);
             return Ok(()); // The run ended while no link was up.
         };
         let Conn {
@@ -183,93 +208,115 @@ impl Conn {
             send_buf,
             key_buf,
             window,
+            sent,
             ..
         } = self;
-        let mut sent = request::encode(
-            behaviour.protocol,
-            ops,
-            window,
-            &state.block,
-            key_buf,
-            send_buf,
-        );
+        send_buf.clear();
+        sent.clear();
+        for ops in round.requests() {
+            let block = &state.block;
+            sent.push(request::encode(
+                behaviour.protocol,
+                ops,
+                window,
+                block,
+                key_buf,
+                send_buf,
+            ));
+        }
         let started = due.map(|due| due.min(Instant::now()));
         let mut traffic = Traffic::default();
-        let mut reply = Reply::default();
-        let expect = request::Expect {
-            protocol: behaviour.protocol,
-            ops,
-            window,
-            block: &state.block,
-        };
-        let result = links[link]
-            .exchange(send_buf, &mut traffic, |buf| {
-                request::parse(expect, buf, &mut reply, key_buf, |k, e, r| {
-                    state.report_verify_failure(k, e, r)
-                })
-            })
-            .await;
-        let latency_ns = started.map(|started| duration_ns(started.elapsed()));
-        let measured = due.is_some();
-        sent.written = traffic.written; // What reached the socket, framing included.
-        let (err, recycle) = {
-            let mut stats = state.stats.borrow_mut();
-            stats.counters.packet_disorder += traffic.disorder;
-            let err = match result {
-                Ok(()) => {
-                    let outcome = reply.outcome();
-                    request::account(
-                        &mut stats,
-                        window,
-                        ops,
-                        sent,
-                        outcome,
-                        traffic.read,
-                        latency_ns,
-                    );
-                    return Ok(());
-                }
-                Err(LinkError::UdpTimeout { missing, .. }) => {
-                    // A lost datagram costs this request only; the socket stays usable.
-                    stats.counters.packets_dropped += missing;
-                    let failure = Failure::UdpTimeout;
-                    request::account_failure(
-                        &mut stats,
-                        window,
-                        ops,
-                        sent,
-                        traffic.read,
-                        measured,
-                        failure,
-                    );
-                    return Ok(());
-                }
-                Err(err) => err,
+        let mut failed = links[link].send(send_buf, &mut traffic).await.err();
+        let written = traffic.written;
+        let encoded: u64 = sent.iter().map(|sent| sent.written).sum();
+        let mut lost_counted = false;
+        for (index, ops) in round.requests().enumerate() {
+            let mut sent = sent[index];
+            // The round was written whole or not at all; framing (a UDP header) is counted
+            // with the first request.
+            sent.written = match (written, index) {
+                (0, _) => 0,
+                (_, 0) => written - (encoded - sent.written),
+                _ => sent.written,
             };
-            let failure = Failure::Connection;
-            request::account_failure(
-                &mut stats,
-                window,
-                ops,
-                sent,
-                traffic.read,
-                measured,
-                failure,
-            );
-            // A stalled or desynchronised stream is useless, the server may not be: such a
-            // link is recycled on a fresh connection right away.
-            let recycle = match err {
+            let read_before = traffic.read;
+            if failed.is_none() {
+                let mut reply = Reply::default();
+                let expect = request::Expect {
+                    protocol: behaviour.protocol,
+                    ops,
+                    window,
+                    block: &state.block,
+                };
+                let result = links[link]
+                    .receive(&mut traffic, |buf| {
+                        request::parse(expect, buf, &mut reply, key_buf, |k, e, r| {
+                            state.report_verify_failure(k, e, r)
+                        })
+                    })
+                    .await;
+                let read = traffic.read - read_before;
+                let latency_ns = started.map(|started| duration_ns(started.elapsed()));
+                let mut stats = state.stats.borrow_mut();
+                stats.counters.packet_disorder += std::mem::take(&mut traffic.disorder);
+                match result {
+                    Ok(()) => {
+                        let outcome = reply.outcome();
+                        request::account(&mut stats, window, ops, sent, outcome, read, latency_ns);
+                        continue;
+                    }
+                    Err(LinkError::UdpTimeout { missing, .. }) => {
+                        // A lost datagram costs this request only; the socket stays usable.
+                        stats.counters.packets_dropped += missing;
+                        let failure = Failure::UdpTimeout;
+                        request::account_failure(
+                            &mut stats, window, ops, sent, read, measured, failure,
+                        );
+                        continue;
+                    }
+                    Err(err) => failed = Some(err),
+                }
+            }
+            // This request and the ones behind it in the pipeline get no answer; the
+            // connection is lost once.
+            let read = traffic.read - read_before;
+            let failure = if lost_counted {
+                Failure::Abandoned
+            } else {
+                Failure::Connection
+            };
+            lost_counted = true;
+            let mut stats = state.stats.borrow_mut();
+            request::account_failure(&mut stats, window, ops, sent, read, measured, failure);
+        }
+        let Some(err) = failed else {
+            return Ok(());
+        };
+        self.on_link_failure(link, err, state).await
+    }
+
+    /// Counts a failed link and decides what happens next: a stalled or desynchronised
+    /// stream is recycled on a fresh connection at once (the server may be fine); with `-R`
+    /// a lost link is reconnected with backoff; otherwise the concurrency ends.
+    async fn on_link_failure(
+        &mut self,
+        link: usize,
+        err: LinkError,
+        state: &ShardState,
+    ) -> Result<(), ConnError> {
+        let recycle = {
+            let counters = &mut state.stats.borrow_mut().counters;
+            match err {
                 LinkError::Timeout { .. } => {
-                    stats.counters.timeouts += 1;
+                    counters.timeouts += 1;
                     true
                 }
                 LinkError::Protocol { .. } => {
-                    stats.counters.protocol_errors += 1;
+                    counters.protocol_errors += 1;
                     true
                 }
                 _ => false,
-            };
-            (err, recycle)
+            }
         };
         self.lose_link(link, &err, state);
         if recycle && self.reconnect_link(link, state).await.is_ok() {
@@ -362,6 +409,59 @@ impl Conn {
                 Err(err)
             }
         }
+    }
+}
+
+/// The requests of one round trip, their operations laid out back to back.
+#[derive(Debug)]
+struct Round {
+    ops: Vec<Op>,
+    /// End of each request's operations in `ops`.
+    ends: Vec<usize>,
+}
+
+impl Round {
+    fn with_capacity(requests: usize, keys_per_request: usize) -> Round {
+        Round {
+            ops: Vec::with_capacity(requests * keys_per_request),
+            ends: Vec::with_capacity(requests),
+        }
+    }
+
+    fn clear(&mut self) {
+        self.ops.clear();
+        self.ends.clear();
+    }
+
+    fn push(&mut self, ops: &[Op]) {
+        self.ops.extend_from_slice(ops);
+        self.ends.push(self.ops.len());
+    }
+
+    /// Requests in the round.
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// SET when the round holds one (it is routed to a write server), else GET.
+    fn kind(&self) -> OpKind {
+        if self.ops.iter().any(|op| op.kind == OpKind::Set) {
+            OpKind::Set
+        } else {
+            OpKind::Get
+        }
+    }
+
+    /// Each request's operations, in order.
+    fn requests(&self) -> impl Iterator<Item = &[Op]> + '_ {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(self.ends.iter().copied())
+            .map(|(start, end)| &self.ops[start..end])
     }
 }
 

@@ -37,9 +37,6 @@ pub enum EngineError {
         /// Number of shards asked for.
         shards: usize,
     },
-    /// A requested option is parsed but not implemented by this engine yet.
-    #[error("{0} is not supported yet")]
-    Unsupported(&'static str),
     /// With UDP, a request of the workload would not fit one datagram.
     #[error("{what} request of this workload takes {len} bytes, more than one UDP datagram carries ({max}); use smaller values/keys (-F, -X) or fewer keys per get (-d), or TCP")]
     UdpRequestTooLarge {

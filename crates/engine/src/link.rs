@@ -173,43 +173,61 @@ impl Link {
         Ok(())
     }
 
-    /// Sends `request` and receives until `parse` says a whole response is there.
-    /// `parse` gets the response bytes so far and returns the complete response's length.
-    pub(crate) async fn exchange(
+    /// Hands `request` (one or several pipelined requests) to the socket.
+    pub(crate) async fn send(
         &mut self,
         request: &[u8],
+        traffic: &mut Traffic,
+    ) -> Result<(), LinkError> {
+        let result = match self.socket.take() {
+            None => return Err(LinkError::Closed { addr: self.addr }),
+            Some(Socket::Tcp(mut stream)) => {
+                let result = stream
+                    .write_all(request)
+                    .await
+                    .map_err(|e| self.io_error(e));
+                self.socket = Some(Socket::Tcp(stream));
+                result.map(|()| request.len())
+            }
+            Some(Socket::Udp(socket)) => {
+                let result = self.send_datagram(&socket, request).await;
+                self.socket = Some(Socket::Udp(socket));
+                result
+            }
+        };
+        traffic.written += result? as u64;
+        Ok(())
+    }
+
+    /// Receives until `parse` says the next whole response is there. `parse` gets the
+    /// response bytes so far and returns the complete response's length.
+    pub(crate) async fn receive(
+        &mut self,
         traffic: &mut Traffic,
         parse: impl FnMut(&[u8]) -> Result<Option<usize>, ProtoError>,
     ) -> Result<(), LinkError> {
         match self.socket.take() {
             None => Err(LinkError::Closed { addr: self.addr }),
             Some(Socket::Tcp(mut stream)) => {
-                let result = self
-                    .exchange_tcp(&mut stream, request, traffic, parse)
-                    .await;
+                let result = self.receive_tcp(&mut stream, traffic, parse).await;
                 self.socket = Some(Socket::Tcp(stream));
                 result
             }
             Some(Socket::Udp(socket)) => {
-                let result = self.exchange_udp(&socket, request, traffic, parse).await;
+                let result = self.receive_udp(&socket, traffic, parse).await;
                 self.socket = Some(Socket::Udp(socket));
                 result
             }
         }
     }
 
-    async fn exchange_tcp(
+    async fn receive_tcp(
         &mut self,
         stream: &mut TcpStream,
-        request: &[u8],
         traffic: &mut Traffic,
         mut parse: impl FnMut(&[u8]) -> Result<Option<usize>, ProtoError>,
     ) -> Result<(), LinkError> {
         let addr = self.addr;
-        if let Err(source) = stream.write_all(request).await {
-            return Err(self.io_error(source));
-        }
-        traffic.written += request.len() as u64;
         loop {
             match parse(&self.recv_buf[..self.filled]) {
                 Ok(Some(len)) => {
@@ -234,14 +252,12 @@ impl Link {
         }
     }
 
-    async fn exchange_udp(
+    /// Sends one request as one datagram behind a fresh frame header; returns its length.
+    async fn send_datagram(
         &mut self,
         socket: &UdpSocket,
         request: &[u8],
-        traffic: &mut Traffic,
-        mut parse: impl FnMut(&[u8]) -> Result<Option<usize>, ProtoError>,
-    ) -> Result<(), LinkError> {
-        let addr = self.addr;
+    ) -> Result<usize, LinkError> {
         let request_id = self.next_request_id;
         self.next_request_id = self.next_request_id.wrapping_add(1);
         self.frame_buf.clear();
@@ -250,10 +266,20 @@ impl Link {
         self.frame_buf.extend_from_slice(request);
         self.reassembler.begin(request_id);
         self.response_buf.clear();
-        if let Err(err) = socket.send(&self.frame_buf).await {
-            return Err(self.io_error(err.into()));
+        match socket.send(&self.frame_buf).await {
+            Ok(_) => Ok(self.frame_buf.len()),
+            Err(err) => Err(self.io_error(err.into())),
         }
-        traffic.written += self.frame_buf.len() as u64;
+    }
+
+    async fn receive_udp(
+        &mut self,
+        socket: &UdpSocket,
+        traffic: &mut Traffic,
+        mut parse: impl FnMut(&[u8]) -> Result<Option<usize>, ProtoError>,
+    ) -> Result<(), LinkError> {
+        let addr = self.addr;
+        let request_id = self.reassembler.request_id();
         loop {
             let len = match socket.recv(&mut self.recv_buf).await {
                 Ok(len) => len,

@@ -29,7 +29,6 @@ pub struct Preflight {
 /// # Errors
 /// The first problem found, phrased for the user.
 pub fn preflight(cfg: &RunConfig) -> Result<Preflight, EngineError> {
-    reject_unsupported(cfg)?;
     check_udp_request_size(cfg)?;
     check_io_uring()?;
     check_memlock(cfg.shards)?;
@@ -44,14 +43,6 @@ pub fn preflight(cfg: &RunConfig) -> Result<Preflight, EngineError> {
         })
         .collect::<Result<Vec<_>, EngineError>>()?;
     Ok(Preflight { server_addrs })
-}
-
-/// Options that parse but this engine does not drive yet.
-fn reject_unsupported(cfg: &RunConfig) -> Result<(), EngineError> {
-    if cfg.pipeline > 1 {
-        return Err(EngineError::Unsupported("--pipeline above 1"));
-    }
-    Ok(())
 }
 
 /// The largest datagram a UDP request may be: the IPv4 UDP payload limit (memcached reads up

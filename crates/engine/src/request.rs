@@ -52,8 +52,8 @@ pub(crate) struct Sent {
     pub(crate) object_bytes: u64,
 }
 
-/// Encodes `ops` — one SET, or one or more GETs sent as one (multi-)get — into `send_buf`
-/// (cleared first).
+/// Appends `ops` — one SET, or one or more GETs sent as one (multi-)get — to `send_buf`
+/// (requests of a pipeline go back to back).
 pub(crate) fn encode(
     protocol: Protocol,
     ops: &[Op],
@@ -62,7 +62,7 @@ pub(crate) fn encode(
     key_buf: &mut [u8; MAX_KEY_LEN],
     send_buf: &mut BytesMut,
 ) -> Sent {
-    send_buf.clear();
+    let start_len = send_buf.len();
     let kind = ops.first().map_or(OpKind::Get, |op| op.kind);
     debug_assert!(
         ops.iter().all(|op| op.kind == kind),
@@ -119,7 +119,7 @@ pub(crate) fn encode(
     Sent {
         kind,
         keys: ops.len() as u64,
-        written: send_buf.len() as u64,
+        written: (send_buf.len() - start_len) as u64,
         object_bytes,
     }
 }
@@ -185,6 +185,8 @@ pub(crate) enum Failure {
     Connection,
     /// A UDP response did not arrive in time; the socket stays usable.
     UdpTimeout,
+    /// Pipelined behind a request whose connection failed: never answered.
+    Abandoned,
 }
 
 /// Records a request that got no answer. Its SETs count as not stored, so the window stays
@@ -205,6 +207,7 @@ pub(crate) fn account_failure(
     match failure {
         Failure::Connection => counters.disconnects += 1,
         Failure::UdpTimeout => counters.udp_timeouts += 1,
+        Failure::Abandoned => {}
     }
     release_sets(window, ops, measured);
 }

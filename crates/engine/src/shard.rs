@@ -183,6 +183,7 @@ pub(crate) async fn run(inputs: ShardInputs, tx: Sender<ShardMsg>) {
             Protocol::Ascii
         },
         multi_get_keys: cfg.multi_get_keys,
+        pipeline: cfg.pipeline,
         reconnect: cfg.reconnect,
         timeout: cfg.timeout,
         rate: cfg.tps_limit.map(|rate| (rate, cfg.concurrency)),

@@ -102,19 +102,3 @@ fn unresolvable_server_is_one_line_exit_2() {
         .contains("cannot resolve server 'no-such-host.invalid:11211'"));
     assert_eq!(run.stderr.lines().count(), 1, "one line: {}", run.stderr);
 }
-
-#[test]
-fn not_yet_supported_option_is_refused_clearly() {
-    let server = shardslap_testkit::MemcachedServer::start();
-    let run = run_plain(
-        &["-s", &server.addr_string(), "--pipeline", "4", "-x", "10"],
-        LIMIT,
-    );
-    assert_eq!(run.status.code(), Some(2), "stderr: {}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("--pipeline above 1 is not supported yet"),
-        "{}",
-        run.stderr
-    );
-}

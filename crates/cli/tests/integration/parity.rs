@@ -379,3 +379,39 @@ fn rep_write_sends_sets_to_the_first_servers_and_gets_anywhere() {
         "the server that got no SETs has nothing"
     );
 }
+
+#[test]
+fn pipelined_requests_are_counted_exactly_in_ascii_and_binary() {
+    for protocol in [&[][..], &["-B"][..]] {
+        let server = small_server();
+        let args = [
+            &[
+                "-T",
+                "1",
+                "-c",
+                "4",
+                "-x",
+                "30000",
+                "-X",
+                "4096",
+                "--pipeline",
+                "8",
+                "-d",
+                "3",
+            ][..],
+            protocol,
+        ]
+        .concat();
+        let (run, delta) = run_against(&server, &args);
+        assert_counts_match(&run, &delta);
+        assert!(
+            delta.get_misses > 0,
+            "the small server should evict: {delta:?}"
+        );
+        assert_eq!(
+            run.counter("cmd_get") + run.counter("cmd_set"),
+            30000,
+            "-x is exact"
+        );
+    }
+}

@@ -210,6 +210,7 @@ impl Bench {
         }
         let outcome = self.exchange();
         let read = self.reply.len() as u64;
+        self.send_buf.clear();
         let sent = encode(
             self.protocol,
             &self.batch,
@@ -231,6 +232,7 @@ impl Bench {
 
     /// Encodes the batch, lets the fake answer, and parses the reply fed in two pieces.
     fn exchange(&mut self) -> Outcome {
+        self.send_buf.clear();
         encode(
             self.protocol,
             &self.batch,

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Side-by-side client benchmark: shardslap vs memaslap (`memcaslap`, from libmemcached-tools)
+# and memtier_benchmark when it is on the PATH, against one memcached it starts itself, on the
+# same workload, alternated round by round so machine noise hits every tool alike.
+#
+# For each tool it reports ops/s, client CPU µs per op (user and system, from the child's
+# rusage), syscalls per op (a separate run under strace, when strace is installed), max RSS
+# and p99. Output: a markdown table on stdout (docs/performance.md holds a copy).
+#
+# Usage: scripts/bench.sh [--secs N] [--rounds N] [--server-cpu N] [--client-cpus LIST]
+#                         [--scenarios default,pipeline,scaling]
+# Defaults: 10 s per run, 3 rounds, memcached on CPU 0, clients on CPU 1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+. scripts/lib/ensure-memcached.sh
+ensure_memcached
+cargo build --release --quiet
+exec python3 scripts/lib/bench.py "$@"

@@ -1,0 +1,233 @@
+"""The measuring half of scripts/bench.sh (see there). Standard library only."""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+SHARDSLAP = "target/release/shardslap"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_memcached(cpu, port):
+    binary = os.environ.get("SHARDSLAP_MEMCACHED", "memcached")
+    cmd = ["taskset", "-c", str(cpu), binary, "-l", "127.0.0.1", "-p", str(port),
+           "-U", "0", "-t", "1", "-m", "2048", "-c", "4096"]
+    if os.geteuid() == 0:
+        cmd += ["-u", "root"]
+    proc = subprocess.Popen(cmd)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+            return proc
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    sys.exit(f"bench: memcached did not start on port {port}")
+
+
+def run_measured(cmd, strace_out=None):
+    """Runs cmd; returns (stdout+stderr text, user s, sys s, max RSS KiB)."""
+    if strace_out:
+        cmd = ["strace", "-f", "-c", "-o", strace_out] + cmd
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        text = out.read().decode(errors="replace")
+    if proc.returncode != 0:
+        sys.exit(f"bench: {' '.join(cmd)} exited {proc.returncode}:\n{text[-2000:]}")
+    return text, usage.ru_utime, usage.ru_stime, usage.ru_maxrss
+
+
+def strace_calls(path):
+    """Total syscalls from an `strace -c` summary."""
+    with open(path) as f:
+        for line in f:
+            if line.strip().endswith("total"):
+                fields = line.split()
+                return int(fields[3]) if len(fields) >= 5 else int(fields[2])
+    return 0
+
+
+class Tool:
+    """One client configuration in one scenario."""
+
+    def __init__(self, name, argv, parse):
+        self.name, self.argv, self.parse = name, argv, parse
+        self.rows = []
+
+    def run(self, secs, strace):
+        json_path = tempfile.mktemp(suffix=".json")
+        argv = [a.replace("{secs}", str(secs)).replace("{json}", json_path) for a in self.argv]
+        text, user, sys_, rss = run_measured(argv)
+        ops, p99 = self.parse(text, json_path)
+        syscalls = None
+        if strace:
+            trace = tempfile.mktemp()
+            short = [a.replace("{secs}", "3").replace("{json}", json_path) for a in self.argv]
+            # The same workload for 3 s under strace: calls per op, not timing.
+            text2, *_ = run_measured(short, strace_out=trace)
+            ops2, _ = self.parse(text2, json_path)
+            syscalls = strace_calls(trace) / max(ops2, 1)
+            os.unlink(trace)
+        if os.path.exists(json_path):
+            os.unlink(json_path)
+        self.rows.append(dict(ops=ops, secs=secs, user=user, sys=sys_, rss=rss, p99=p99,
+                              syscalls=syscalls))
+
+
+def parse_memaslap(text, _json):
+    m = re.search(r"Run time: ([\d.]+)s Ops: (\d+) TPS: (\d+)", text)
+    if not m:
+        sys.exit(f"bench: no memaslap summary in:\n{text[-1500:]}")
+    return int(m.group(2)), None
+
+
+def parse_shardslap(_text, json_path):
+    with open(json_path) as f:
+        report = json.load(f)
+    c = report["counters"]
+    return c["cmd_get"] + c["cmd_set"], report["totals"]["total"]["latency_us"]["p99"]
+
+
+def parse_memtier(text, _json):
+    m = re.search(r"^Totals\s+([\d.]+)\s.*$", text, re.M)
+    if not m:
+        sys.exit(f"bench: no memtier Totals line in:\n{text[-1500:]}")
+    ops_per_sec = float(m.group(1))
+    fields = m.group(0).split()
+    p99 = float(fields[6]) * 1000 if len(fields) > 6 else None  # ms → µs (p99 column)
+    secs = float(re.search(r"--test-time[= ](\d+)", " ".join(sys.argv) + " --test-time=10").group(1))
+    return int(ops_per_sec * secs), p99
+
+
+def median(values):
+    values = sorted(values)
+    return values[len(values) // 2]
+
+
+def summarize(tool):
+    rows = tool.rows
+    ops_s = median([r["ops"] / r["secs"] for r in rows])
+    cpu = median([(r["user"] + r["sys"]) / r["ops"] * 1e6 for r in rows])
+    user = median([r["user"] / r["ops"] * 1e6 for r in rows])
+    sys_ = median([r["sys"] / r["ops"] * 1e6 for r in rows])
+    rss = max(r["rss"] for r in rows) / 1024
+    p99s = [r["p99"] for r in rows if r["p99"] is not None]
+    calls = [r["syscalls"] for r in rows if r["syscalls"] is not None]
+    return dict(ops_s=ops_s, cpu=cpu, user=user, sys=sys_, rss=rss,
+                p99=median(p99s) if p99s else None, syscalls=median(calls) if calls else None)
+
+
+def table(title, tools, baseline):
+    print(f"\n### {title}\n")
+    print("| tool | ops/s | CPU µs/op | user µs/op | sys µs/op | syscalls/op | max RSS MiB | p99 µs | ops/s ratio | CPU/op ratio | user/op ratio |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    base = summarize(baseline) if baseline else None
+    for tool in tools:
+        s = summarize(tool)
+        fmt = lambda v, spec: "–" if v is None else format(v, spec)
+        ratios = ["–", "–", "–"]
+        if base and tool is not baseline:
+            ratios = [f"{s['ops_s'] / base['ops_s']:.2f}×", f"{s['cpu'] / base['cpu']:.2f}×",
+                      f"{s['user'] / base['user']:.2f}×"]
+        print(f"| {tool.name} | {s['ops_s']:,.0f} | {s['cpu']:.2f} | {s['user']:.2f} | {s['sys']:.2f} | "
+              f"{fmt(s['syscalls'], '.2f')} | {s['rss']:.1f} | {fmt(s['p99'], '.1f')} | "
+              + " | ".join(ratios) + " |")
+    sys.stdout.flush()
+
+
+def scaling_table(tools):
+    print("\n### Scaling without sharing (ops per client CPU-second, same total concurrency)\n")
+    print("| shards | ops/s | ops per client CPU-second | vs 1 shard |")
+    print("|---|---|---|---|")
+    first = None
+    for tool in tools:
+        s = summarize(tool)
+        per_cpu_s = 1e6 / s["cpu"]
+        first = first or per_cpu_s
+        print(f"| {tool.name} | {s['ops_s']:,.0f} | {per_cpu_s:,.0f} | {per_cpu_s / first:.2f} |")
+    sys.stdout.flush()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--secs", type=int, default=10)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--server-cpu", type=int, default=0)
+    ap.add_argument("--client-cpus", default="1")
+    ap.add_argument("--scenarios", default="default,pipeline,scaling")
+    args = ap.parse_args()
+    scenarios = args.scenarios.split(",")
+    strace = shutil.which("strace") is not None
+    memtier = shutil.which("memtier_benchmark")
+    if not shutil.which("memcaslap"):
+        sys.exit("bench: memcaslap not found (apt-get install libmemcached-tools)")
+
+    port = free_port()
+    server = start_memcached(args.server_cpu, port)
+    addr = f"127.0.0.1:{port}"
+    pin = ["taskset", "-c", args.client_cpus]
+    first_cpu = args.client_cpus.split(",")[0].split("-")[0]
+    try:
+        print(f"memcached -t 1 on CPU {args.server_cpu}; clients on CPU(s) {args.client_cpus}; "
+              f"{args.secs} s per run, {args.rounds} rounds, medians; "
+              f"`scripts/bench.sh {' '.join(sys.argv[1:])}`")
+        if "default" in scenarios:
+            memaslap = Tool("memaslap", pin + ["memcaslap", "-s", addr, "-T", "1", "-c", "16",
+                                               "-t", "{secs}s"], parse_memaslap)
+            shard = Tool("shardslap", pin + [SHARDSLAP, "-s", addr, "-T", "1", "--cores", first_cpu,
+                                             "-c", "16", "-t", "{secs}s", "-q", "--json", "{json}"],
+                         parse_shardslap)
+            tools = [memaslap, shard]
+            for _ in range(args.rounds):
+                for tool in tools:
+                    tool.run(args.secs, strace)
+            table("memaslap's default workload, -c 16, one client core", tools, memaslap)
+        if "pipeline" in scenarios:
+            tools = []
+            if memtier:
+                tools.append(Tool("memtier_benchmark --pipeline=16", pin + [
+                    memtier, "-s", "127.0.0.1", "-p", str(port), "-P", "memcache_text", "-t", "1",
+                    "-c", "16", "--pipeline=16", "--ratio=1:9", "-d", "1024",
+                    "--key-maximum=163840", "--test-time={secs}", "--hide-histogram"], parse_memtier))
+            tools.append(Tool("shardslap --pipeline 16", pin + [
+                SHARDSLAP, "-s", addr, "-T", "1", "--cores", first_cpu, "-c", "16",
+                "--pipeline", "16", "-t", "{secs}s", "-q", "--json", "{json}"], parse_shardslap))
+            try:
+                for _ in range(args.rounds):
+                    for tool in tools:
+                        tool.run(args.secs, strace)
+                table("--pipeline 16, -c 16, one client core", tools, tools[0] if memtier else None)
+            except SystemExit as err:
+                print(f"\n(pipeline scenario skipped: {str(err).splitlines()[0]})")
+        if "scaling" in scenarios:
+            tools = [Tool(f"{n} shard(s) on CPUs {cpus}", ["taskset", "-c", cpus, SHARDSLAP, "-s", addr,
+                          "-T", str(n), "--cores", cpus, "-c", "16", "-t", "{secs}s", "-q",
+                          "--json", "{json}"], parse_shardslap)
+                     for n, cpus in [(1, first_cpu), (2, "0-1"), (8, "0-1")]]
+            for _ in range(args.rounds):
+                for tool in tools:
+                    tool.run(args.secs, False)
+            scaling_table(tools)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait()
+
+
+if __name__ == "__main__":
+    main()
