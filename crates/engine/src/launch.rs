@@ -1,6 +1,7 @@
 //! The main thread's side of a run: spawn one pinned executor per shard, start every shard's
 //! clock at the same instant, gather period snapshots into a time series, and merge.
 
+use std::collections::BTreeMap;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -69,10 +70,16 @@ pub fn run(
     let shard_count = plan.shards.len();
     let cpus: Vec<usize> = plan.shards.iter().map(|s| s.cpu).collect();
 
+    // One executor per CPU. Shards beyond the CPU count share their CPU's executor as
+    // separate tasks (each still owns its connections and statistics): a thread per shard
+    // would make the kernel switch between them on every wake-up.
     let (tx, rx) = mpsc::channel();
-    let mut handles = Vec::with_capacity(shard_count);
+    let mut by_cpu: BTreeMap<usize, Vec<(ShardInputs, ExitGuard)>> = BTreeMap::new();
     for spec in plan.shards {
-        let (shard, cpu) = (spec.shard, spec.cpu);
+        let guard = ExitGuard {
+            shard: spec.shard,
+            tx: tx.clone(),
+        };
         let inputs = ShardInputs {
             spec,
             cfg: cfg.clone(),
@@ -81,25 +88,40 @@ pub fn run(
             distribution: distribution.clone(),
             control: control.clone(),
         };
-        let guard = ExitGuard {
-            shard,
-            tx: tx.clone(),
-        };
+        by_cpu
+            .entry(inputs.spec.cpu)
+            .or_default()
+            .push((inputs, guard));
+    }
+    let mut handles = Vec::with_capacity(by_cpu.len());
+    for (cpu, shards) in by_cpu {
+        let first_shard = shards.first().map_or(0, |(inputs, _)| inputs.spec.shard);
         let tx = tx.clone();
         let handle = LocalExecutorBuilder::new(Placement::Fixed(cpu))
-            .name(&format!("shard-{shard}"))
+            .name(&format!("cpu-{cpu}"))
             .io_memory(IO_MEMORY_BYTES)
             .ring_depth(RING_DEPTH)
             .spawn(move || async move {
-                let _guard = guard;
-                shard::run(inputs, tx).await;
+                let tasks: Vec<_> = shards
+                    .into_iter()
+                    .map(|(inputs, guard)| {
+                        let tx = tx.clone();
+                        glommio::spawn_local(async move {
+                            let _guard = guard;
+                            shard::run(inputs, tx).await;
+                        })
+                    })
+                    .collect();
+                for task in tasks {
+                    task.await;
+                }
             })
             .map_err(|err| EngineError::Shard {
-                shard,
+                shard: first_shard,
                 cpu,
                 msg: std::io::Error::from(err).to_string(),
             })?;
-        handles.push((shard, cpu, handle));
+        handles.push((first_shard, cpu, handle));
     }
     drop(tx);
 
