@@ -9,6 +9,7 @@ mod util;
 
 mod cli_errors;
 mod engine_counts;
+mod faults;
 mod interrupted;
 mod parity;
 mod report_output;

@@ -1,0 +1,87 @@
+//! Faults during a run that a real memcached cannot produce on cue, through a proxy in front
+//! of one (`FakeServer`): a stall, garbage, a connection closed mid-reply. The run reports the
+//! fault in its counters, never dies of it, and ends on time.
+
+use std::time::Duration;
+
+use shardslap_testkit::{FakeServer, Fault, MemcachedServer};
+
+use crate::engine_counts::LIMIT;
+use crate::util::run_with_json;
+
+fn run_through(fault: Fault, extra: &[&str]) -> (crate::util::RunResult, u64) {
+    let server = MemcachedServer::start();
+    let fake = FakeServer::start(server.addr(), fault);
+    let addr = fake.addr_string();
+    let mut args = vec!["-s", addr.as_str(), "-T", "1", "-c", "2"];
+    args.extend_from_slice(extra);
+    let run = run_with_json(&args, LIMIT);
+    (run, fake.injected())
+}
+
+fn duration_s(run: &crate::util::RunResult) -> f64 {
+    run.json()["run"]["duration_s"].as_f64().unwrap()
+}
+
+#[test]
+fn a_stalled_request_times_out_is_counted_and_its_connection_recycled() {
+    let stall = Fault::Stall {
+        after_responses: 200,
+        stall: Duration::from_millis(2500),
+    };
+    let (run, injected) = run_through(stall, &["-t", "3s", "--timeout", "1s"]);
+    run.assert_success();
+    assert_eq!(injected, 1);
+    // Every connection waits on held replies: each wait ends after --timeout, is counted,
+    // and the connection is recycled — as often as the stall outlasts the timeout.
+    let timeouts = run.counter("timeouts");
+    assert!((2..=6).contains(&timeouts), "{timeouts} timeouts");
+    assert_eq!(run.counter("reconnects"), timeouts);
+    assert_eq!(run.counter("errors"), timeouts);
+    // A request in flight at the deadline may wait one --timeout more, never longer.
+    assert!(duration_s(&run) < 4.3, "ends on time: {}", duration_s(&run));
+}
+
+#[test]
+fn garbage_is_a_protocol_error_and_the_connection_is_reset() {
+    let garbage = Fault::Garbage {
+        after_responses: 200,
+        bytes: b"HTTP/1.1 400 Bad Request\r\n\r\n".to_vec(),
+    };
+    let (run, injected) = run_through(garbage, &["-t", "2s"]);
+    run.assert_success();
+    assert_eq!(injected, 1);
+    assert_eq!(run.counter("protocol_errors"), 1);
+    assert_eq!(run.counter("reconnects"), 1);
+    assert!(run.counter("errors") >= 1);
+    assert!(
+        run.counter("cmd_get") > 1000,
+        "the run went on after the garbage"
+    );
+}
+
+#[test]
+fn a_reply_cut_mid_value_without_reconnect_ends_the_run_early_with_results() {
+    let cut = Fault::CloseMidResponse {
+        after_responses: 200,
+    };
+    let (run, injected) = run_through(cut, &["-t", "5s"]);
+    assert_eq!(injected, 1);
+    assert_eq!(run.status.code(), Some(1), "stderr:\n{}", run.stderr);
+    assert_eq!(run.counter("disconnects"), 1);
+    assert!(run.counter("cmd_get") + run.counter("cmd_set") >= 200);
+    assert!(duration_s(&run) < 4.0, "ended early: {}", duration_s(&run));
+}
+
+#[test]
+fn a_reply_cut_mid_value_with_reconnect_is_counted_and_the_run_goes_on() {
+    let cut = Fault::CloseMidResponse {
+        after_responses: 200,
+    };
+    let (run, injected) = run_through(cut, &["-t", "2s", "-R"]);
+    run.assert_success();
+    assert_eq!(injected, 1);
+    assert_eq!(run.counter("disconnects"), 1);
+    assert_eq!(run.counter("reconnects"), 1);
+    assert!(run.counter("cmd_get") > 1000);
+}
