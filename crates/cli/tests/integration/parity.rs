@@ -224,7 +224,8 @@ fn stat_freq_prints_periods_of_every_table_and_keeps_them_in_json() {
     }
     let points = run.json()["timeseries"].as_array().unwrap();
     assert!(points.len() >= 3, "{} time-series points", points.len());
-    for point in points {
+    // The first three periods are whole seconds of load (a last one may be a short tail).
+    for point in &points[..3] {
         for op in ["get", "set", "total"] {
             let p = &point[op];
             assert!(p["ops"].as_u64().unwrap() > 0 && p["p99_us"].as_f64().unwrap() > 0.0);
