@@ -234,9 +234,8 @@ fn on_hit(
     on_verify_failure: &mut impl FnMut(&[u8], &[u8], &[u8]),
 ) {
     let outcome = &mut reply.outcome;
-    if expect.window.exptime(op.slot) != 0 {
+    if let Some(age_secs) = expiring_age_secs(expect, op) {
         // Expiring items are checked for presence only, not for content.
-        let age_secs = unix_secs().saturating_sub(expect.window.set_time_secs(op.slot));
         outcome.expired_get += u64::from(age_secs > EXPIRED_AFTER_SECS);
     } else if op.verify {
         let expected = expect.window.value(op.slot, expect.block);
@@ -249,10 +248,15 @@ fn on_hit(
 
 fn on_miss(expect: Expect<'_>, op: Op, outcome: &mut Outcome) {
     outcome.misses += 1;
-    if expect.window.exptime(op.slot) != 0 {
-        let age_secs = unix_secs().saturating_sub(expect.window.set_time_secs(op.slot));
+    if let Some(age_secs) = expiring_age_secs(expect, op) {
         outcome.unexpired_unget += u64::from(age_secs < UNEXPIRED_BEFORE_SECS);
     } else if op.verify {
         outcome.verify_misses += 1;
     }
+}
+
+/// For an item stored with an expiry (`-e`), seconds since its SET; `None` otherwise.
+fn expiring_age_secs(expect: Expect<'_>, op: Op) -> Option<u64> {
+    (expect.window.exptime(op.slot) != 0)
+        .then(|| unix_secs().saturating_sub(expect.window.set_time_secs(op.slot)))
 }
