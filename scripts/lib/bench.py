@@ -74,14 +74,14 @@ class Tool:
         json_path = tempfile.mktemp(suffix=".json")
         argv = [a.replace("{secs}", str(secs)).replace("{json}", json_path) for a in self.argv]
         text, user, sys_, rss = run_measured(argv)
-        ops, p99 = self.parse(text, json_path)
+        ops, p99 = self.parse(text, json_path, secs)
         syscalls = None
         if strace:
             trace = tempfile.mktemp()
             short = [a.replace("{secs}", "3").replace("{json}", json_path) for a in self.argv]
             # The same workload for 3 s under strace: calls per op, not timing.
             text2, *_ = run_measured(short, strace_out=trace)
-            ops2, _ = self.parse(text2, json_path)
+            ops2, _ = self.parse(text2, json_path, 3)
             syscalls = strace_calls(trace) / max(ops2, 1)
             os.unlink(trace)
         if os.path.exists(json_path):
@@ -90,28 +90,27 @@ class Tool:
                               syscalls=syscalls))
 
 
-def parse_memaslap(text, _json):
+def parse_memaslap(text, _json, _secs):
     m = re.search(r"Run time: ([\d.]+)s Ops: (\d+) TPS: (\d+)", text)
     if not m:
         sys.exit(f"bench: no memaslap summary in:\n{text[-1500:]}")
     return int(m.group(2)), None
 
 
-def parse_shardslap(_text, json_path):
+def parse_shardslap(_text, json_path, _secs):
     with open(json_path) as f:
         report = json.load(f)
     c = report["counters"]
     return c["cmd_get"] + c["cmd_set"], report["totals"]["total"]["latency_us"]["p99"]
 
 
-def parse_memtier(text, _json):
+def parse_memtier(text, _json, secs):
     m = re.search(r"^Totals\s+([\d.]+)\s.*$", text, re.M)
     if not m:
         sys.exit(f"bench: no memtier Totals line in:\n{text[-1500:]}")
     ops_per_sec = float(m.group(1))
     fields = m.group(0).split()
     p99 = float(fields[6]) * 1000 if len(fields) > 6 else None  # ms → µs (p99 column)
-    secs = float(re.search(r"--test-time[= ](\d+)", " ".join(sys.argv) + " --test-time=10").group(1))
     return int(ops_per_sec * secs), p99
 
 

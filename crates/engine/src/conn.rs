@@ -224,7 +224,6 @@ impl Conn {
                 send_buf,
             ));
         }
-        let started = due.map(|due| due.min(Instant::now()));
         let mut traffic = Traffic::default();
         let mut failed = links[link].send(send_buf, &mut traffic).await.err();
         let written = traffic.written;
@@ -256,7 +255,7 @@ impl Conn {
                     })
                     .await;
                 let read = traffic.read - read_before;
-                let latency_ns = started.map(|started| duration_ns(started.elapsed()));
+                let latency_ns = due.map(|due| duration_ns(due.elapsed()));
                 let mut stats = state.stats.borrow_mut();
                 stats.counters.packet_disorder += std::mem::take(&mut traffic.disorder);
                 match result {

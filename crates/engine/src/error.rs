@@ -26,16 +26,17 @@ pub enum EngineError {
     IoUring(String),
     /// The locked-memory limit is too low for the executors' registered buffers.
     #[error(
-        "the locked-memory limit (ulimit -l) is {limit_kib} KiB but {shards} shard(s) need \
-         {needed_kib} KiB: raise it (ulimit -l, or LimitMEMLOCK in systemd) or use fewer shards (-T)"
+        "the locked-memory limit (ulimit -l) is {limit_kib} KiB but {executors} executor(s) (one \
+         per core) need {needed_kib} KiB: raise it (ulimit -l, or LimitMEMLOCK in systemd) or use \
+         fewer cores (--cores)"
     )]
     MemLock {
         /// RLIMIT_MEMLOCK soft limit.
         limit_kib: u64,
         /// What the run needs.
         needed_kib: u64,
-        /// Number of shards asked for.
-        shards: usize,
+        /// Executors the run starts (one per core used).
+        executors: usize,
     },
     /// With UDP, a request of the workload would not fit one datagram.
     #[error("{what} request of this workload takes {len} bytes, more than one UDP datagram carries ({max}); use smaller values/keys (-F, -X) or fewer keys per get (-d), or TCP")]

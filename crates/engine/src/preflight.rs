@@ -31,7 +31,8 @@ pub struct Preflight {
 pub fn preflight(cfg: &RunConfig) -> Result<Preflight, EngineError> {
     check_udp_request_size(cfg)?;
     check_io_uring()?;
-    check_memlock(cfg.shards)?;
+    // One executor per core: shards beyond the core count share their core's executor.
+    check_memlock(cfg.shards.min(cfg.cores.len()).max(1))?;
     let server_addrs = cfg
         .servers
         .iter()
@@ -106,7 +107,7 @@ fn check_io_uring() -> Result<(), EngineError> {
 }
 
 /// Makes sure every executor's registered memory fits under RLIMIT_MEMLOCK.
-fn check_memlock(shards: usize) -> Result<(), EngineError> {
+fn check_memlock(executors: usize) -> Result<(), EngineError> {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
@@ -118,12 +119,12 @@ fn check_memlock(shards: usize) -> Result<(), EngineError> {
     if limit.rlim_cur == libc::RLIM_INFINITY {
         return Ok(());
     }
-    let needed = (shards as u64 * IO_MEMORY_BYTES as u64).max(GLOMMIO_MIN_MEMLOCK);
+    let needed = (executors as u64 * IO_MEMORY_BYTES as u64).max(GLOMMIO_MIN_MEMLOCK);
     if limit.rlim_cur < needed {
         return Err(EngineError::MemLock {
             limit_kib: limit.rlim_cur / 1024,
             needed_kib: needed / 1024,
-            shards,
+            executors,
         });
     }
     Ok(())

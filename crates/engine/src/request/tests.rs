@@ -8,6 +8,7 @@ use std::cell::Cell;
 use std::io::Write;
 
 use bytes::BytesMut;
+use shardslap_proto::ProtoError;
 use shardslap_report::ShardStats;
 use shardslap_workload::{
     build_distribution, CharBlock, Op, OpKind, Window, WindowParams, WorkloadSpec, MAX_KEY_LEN,
@@ -230,6 +231,29 @@ impl Bench {
         );
     }
 
+    /// Parses a whole `reply` to `ops` in one piece; any verification failure panics.
+    fn parse_honest(
+        &mut self,
+        ops: &[Op],
+        reply: &[u8],
+    ) -> (Result<Option<usize>, ProtoError>, Outcome) {
+        let expect = Expect {
+            protocol: self.protocol,
+            ops,
+            window: &self.window,
+            block: &self.block,
+        };
+        let mut progress = Reply::default();
+        let done = parse(
+            expect,
+            reply,
+            &mut progress,
+            &mut self.key_buf,
+            |_, _, _| panic!("verification failed against an honest reply"),
+        );
+        (done, progress.outcome())
+    }
+
     /// Encodes the batch, lets the fake answer, and parses the reply fed in two pieces.
     fn exchange(&mut self) -> Outcome {
         self.send_buf.clear();
@@ -359,22 +383,9 @@ fn multi_get_misses_are_the_keys_not_returned() {
             binary_frame(&mut bench.reply, 0x0a, 0, 4, &[], &[], &[]);
         }
         let asked: Vec<Op> = stored.iter().map(|&slot| op(slot)).collect();
-        let expect = Expect {
-            protocol,
-            ops: &asked,
-            window: &bench.window,
-            block: &bench.block,
-        };
-        let mut reply = Reply::default();
-        let done = parse(
-            expect,
-            &bench.reply,
-            &mut reply,
-            &mut bench.key_buf,
-            |_, _, _| panic!("no value was corrupted"),
-        );
-        assert_eq!(done, Ok(Some(bench.reply.len())), "{protocol:?}");
-        let outcome = reply.outcome();
+        let reply = bench.reply.clone();
+        let (done, outcome) = bench.parse_honest(&asked, &reply);
+        assert_eq!(done, Ok(Some(reply.len())), "{protocol:?}");
         assert!(outcome.answered && !outcome.server_error, "{protocol:?}");
         assert_eq!(
             (outcome.misses, outcome.verify_misses),
@@ -418,22 +429,8 @@ fn binary_get_miss_is_a_miss_not_a_hit() {
     };
     let mut reply = Vec::new();
     binary_frame(&mut reply, 0x00, 1, 0, &[], &[], b"Not found");
-    let expect = Expect {
-        protocol: Protocol::Binary,
-        ops: &[get],
-        window: &bench.window,
-        block: &bench.block,
-    };
-    let mut progress = Reply::default();
-    let done = parse(
-        expect,
-        &reply,
-        &mut progress,
-        &mut bench.key_buf,
-        |_, _, _| panic!("a miss is not a verification failure"),
-    );
+    let (done, outcome) = bench.parse_honest(&[get], &reply);
     assert_eq!(done, Ok(Some(reply.len())));
-    let outcome = progress.outcome();
     assert_eq!(
         (outcome.misses, outcome.verify_misses, outcome.verify_failed),
         (1, 1, 0)
