@@ -7,6 +7,7 @@
 //! and saved).
 
 mod output;
+mod progress;
 
 use std::process::ExitCode;
 
@@ -50,8 +51,15 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     out.print(&render_banner(&info));
 
     let mut printer = PeriodPrinter::new(&cfg, &info, out);
-    let report = shardslap_engine::run(&cfg, plan, preflight, info, &mut printer)
-        .context("the run could not start")?;
+    if let (Some(at), false) = (cfg.start_at, cfg.quiet) {
+        eprintln!(
+            "shardslap: connecting, then starting at {at} (in {:.1} s)",
+            at - unix_now_s()
+        );
+    }
+    let report = shardslap_engine::run(&cfg, plan, preflight, info, &mut printer);
+    printer.finish();
+    let report = report.context("the run could not start")?;
     out.print(&render_final(&report));
     json.write(&report)?;
 
@@ -64,4 +72,10 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         (None, None) => ExitCode::SUCCESS,
     })
+}
+
+fn unix_now_s() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
 }

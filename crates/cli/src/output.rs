@@ -12,6 +12,8 @@ use shardslap_config::{JsonTarget, RunConfig};
 use shardslap_engine::{PeriodSample, RunObserver};
 use shardslap_report::{render_json, render_period, Report, RunInfo};
 
+use crate::progress::ProgressLine;
+
 /// Where the text goes: stdout, or stderr when `--json -` has claimed stdout.
 #[derive(Debug, Clone, Copy)]
 pub struct TextOut {
@@ -46,13 +48,15 @@ impl TextOut {
     }
 }
 
-/// Prints memaslap's Period/Global tables every `-S` period.
+/// Prints memaslap's Period/Global tables every `-S` period, or else keeps the live progress
+/// line up to date.
 #[derive(Debug)]
 pub struct PeriodPrinter {
     enabled: bool,
     clear_screen: bool,
     nominal_object_len: f64,
     out: TextOut,
+    progress: ProgressLine,
 }
 
 impl PeriodPrinter {
@@ -63,13 +67,20 @@ impl PeriodPrinter {
             clear_screen: out.is_terminal(),
             nominal_object_len: info.nominal_object_len,
             out,
+            progress: ProgressLine::for_config(cfg),
         }
+    }
+
+    /// The run is over: erase the progress line before the final report.
+    pub fn finish(&mut self) {
+        self.progress.clear();
     }
 }
 
 impl RunObserver for PeriodPrinter {
     fn on_period(&mut self, sample: &PeriodSample<'_>) {
         if !self.enabled {
+            self.progress.update(sample);
             return;
         }
         let text = render_period(

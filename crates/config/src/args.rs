@@ -184,4 +184,9 @@ pub struct Args {
     /// Print only the final report.
     #[arg(short = 'q', long)]
     pub quiet: bool,
+
+    /// Connect first, then start the clock at this wall-clock instant (Unix seconds, e.g.
+    /// $(($(date +%s) + 30))), so runs on several hosts cover the same interval.
+    #[arg(long, value_name = "UNIX_SECONDS")]
+    pub start_at: Option<f64>,
 }

@@ -112,6 +112,8 @@ pub struct RunConfig {
     pub timeout: Duration,
     /// `-q`.
     pub quiet: bool,
+    /// `--start-at`: the wall-clock instant (Unix seconds) the measured run starts at.
+    pub start_at: Option<f64>,
     /// Things that are allowed but probably not meant, one line each, for
     /// the binary to print before the run.
     #[serde(skip)]
@@ -313,6 +315,10 @@ pub(crate) fn build(args: Args, allowed_cpus: &[usize]) -> Result<RunConfig, Con
         }
     }
     let timeout = positive_duration("--timeout", &args.timeout)?;
+    let start_at = args
+        .start_at
+        .map(|at| start_at(at, unix_now_s(), &mut warnings))
+        .transpose()?;
 
     let json = args.json.map(json_target);
 
@@ -354,8 +360,44 @@ pub(crate) fn build(args: Args, allowed_cpus: &[usize]) -> Result<RunConfig, Con
         pipeline,
         timeout,
         quiet: args.quiet,
+        start_at,
         warnings,
     })
+}
+
+/// How far ahead `--start-at` may be: further is almost surely a unit mistake (milliseconds).
+const START_AT_HORIZON_S: f64 = 24.0 * 3600.0;
+
+/// Checks `--start-at` against the clock `now_s`: a time in the past still runs (at once, as
+/// a late host does), with a warning; one more than a day ahead is refused.
+fn start_at(at: f64, now_s: f64, warnings: &mut Vec<String>) -> Result<f64, ConfigError> {
+    let invalid = |expected: &str| ConfigError::InvalidValue {
+        flag: "--start-at",
+        value: at.to_string(),
+        expected: expected.to_string(),
+    };
+    if !at.is_finite() || at <= 0.0 {
+        return Err(invalid("expected Unix seconds, e.g. $(($(date +%s) + 30))"));
+    }
+    if at - now_s > START_AT_HORIZON_S {
+        return Err(invalid(&format!(
+            "it is {:.0} s from now, more than a day: Unix seconds, not milliseconds?",
+            at - now_s
+        )));
+    }
+    if at < now_s {
+        warnings.push(format!(
+            "--start-at {at} is {:.1} s in the past: the run starts as soon as it is connected",
+            now_s - at
+        ));
+    }
+    Ok(at)
+}
+
+fn unix_now_s() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 fn at_least_one(flag: &'static str, n: usize) -> Result<usize, ConfigError> {
@@ -862,6 +904,39 @@ mod tests {
         assert_eq!(err(&["-s", "a", "-F", file.path()]), want);
         // memcached refuses keys over 250 bytes in binary too.
         assert_eq!(err(&["-s", "a", "-B", "-F", file.path()]), want);
+    }
+
+    #[test]
+    fn start_at_accepts_the_near_future_warns_on_the_past_refuses_milliseconds() {
+        let now = 1_800_000_000.0;
+        let mut warnings = Vec::new();
+        assert_eq!(
+            start_at(now + 30.0, now, &mut warnings).unwrap(),
+            now + 30.0
+        );
+        assert!(warnings.is_empty());
+        assert_eq!(start_at(now - 2.5, now, &mut warnings).unwrap(), now - 2.5);
+        assert_eq!(
+            warnings,
+            [
+                "--start-at 1799999997.5 is 2.5 s in the past: the run starts as soon as it is \
+              connected"
+            ]
+        );
+        let millis = start_at(now * 1000.0, now, &mut warnings)
+            .unwrap_err()
+            .to_string();
+        assert!(millis.starts_with("invalid value '1800000000000000' for --start-at: it is "));
+        assert!(millis.ends_with("more than a day: Unix seconds, not milliseconds?"));
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            let msg = start_at(bad, now, &mut warnings).unwrap_err().to_string();
+            assert!(
+                msg.contains("for --start-at: expected Unix seconds"),
+                "{msg}"
+            );
+        }
+        assert_eq!(ok(&["-s", "a"]).start_at, None);
+        assert!(err(&["-s", "a", "--start-at", "soon"]).contains("--start-at"));
     }
 
     #[test]

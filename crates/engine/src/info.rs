@@ -24,5 +24,18 @@ pub fn run_info(cfg: &RunConfig) -> RunInfo {
         udp: cfg.udp || cfg.facebook,
         config: serde_json::to_value(cfg).unwrap_or(serde_json::Value::Null),
         cores: cfg.cores.clone(),
+        host: host_name(),
     }
+}
+
+/// This machine's host name, or an empty string if the OS will not say.
+fn host_name() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: the pointer and length describe `buf`, which outlives the call.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if rc != 0 {
+        return String::new();
+    }
+    let len = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    String::from_utf8_lossy(&buf[..len]).into_owned()
 }

@@ -125,7 +125,7 @@ pub fn run(
     }
     drop(tx);
 
-    let mut collector = Collector::new(shard_count, cpus, cfg.stat_freq, &control);
+    let mut collector = Collector::new(shard_count, cpus, cfg.stat_freq, cfg.start_at, &control);
     let collected = collector.collect(&rx, observer);
 
     // Every shard has exited (or was asked to stop); join to surface start-up failures.
@@ -150,6 +150,8 @@ struct Collector<'c> {
     shard_count: usize,
     control: &'c RunControl,
     period: Duration,
+    /// `--start-at`: the wall-clock start (Unix seconds) asked for, if any.
+    start_at_unix_s: Option<f64>,
     shards: Vec<ShardStats>,
     warmup: ShardStats,
     warmup_time: Duration,
@@ -175,6 +177,7 @@ impl<'c> Collector<'c> {
         shard_count: usize,
         cpus: Vec<usize>,
         stat_freq: Option<Duration>,
+        start_at_unix_s: Option<f64>,
         control: &'c RunControl,
     ) -> Self {
         let shards = cpus
@@ -186,6 +189,7 @@ impl<'c> Collector<'c> {
             shard_count,
             control,
             period: stat_freq.unwrap_or(Duration::from_secs(1)),
+            start_at_unix_s,
             shards,
             warmup: ShardStats::new(0, 0),
             warmup_time: Duration::ZERO,
@@ -222,10 +226,10 @@ impl<'c> Collector<'c> {
                 self.stop(format!("interrupted by {name}"));
             }
             if self.start.is_none() && self.ready.iter().all(|r| *r) {
-                let start = Instant::now() + START_LEAD;
+                let (start, started_at_unix_s) = start_instant(self.start_at_unix_s);
                 self.control.set_start(start);
                 self.start = Some(start);
-                self.started_at_unix_s = unix_now_s() + START_LEAD.as_secs_f64();
+                self.started_at_unix_s = started_at_unix_s;
             }
         }
         self.ready.iter().any(|r| *r)
@@ -378,6 +382,16 @@ struct NoObserver;
 
 impl RunObserver for NoObserver {
     fn on_period(&mut self, _: &PeriodSample<'_>) {}
+}
+
+/// When every shard starts its clock, as a monotonic instant and in Unix seconds: `--start-at`
+/// if it is still ahead (so hosts that share it start together), else a short lead from now
+/// so that every shard is already waiting.
+fn start_instant(start_at_unix_s: Option<f64>) -> (Instant, f64) {
+    let (now, now_unix_s) = (Instant::now(), unix_now_s());
+    let lead_s = START_LEAD.as_secs_f64();
+    let wait_s = start_at_unix_s.map_or(lead_s, |at| (at - now_unix_s).max(lead_s));
+    (now + Duration::from_secs_f64(wait_s), now_unix_s + wait_s)
 }
 
 fn unix_now_s() -> f64 {

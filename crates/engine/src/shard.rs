@@ -229,8 +229,12 @@ pub(crate) async fn run(inputs: ShardInputs, tx: Sender<ShardMsg>) {
         }
         glommio::timer::sleep(CONTROL_POLL).await;
     };
-    if let Some(wait) = start.checked_duration_since(Instant::now()) {
-        glommio::timer::sleep(wait).await;
+    // The start may be far ahead (--start-at): wait in short steps so a stop still ends it.
+    while let Some(wait) = start.checked_duration_since(Instant::now()) {
+        if wait.is_zero() || control.stop_requested() {
+            break;
+        }
+        glommio::timer::sleep(wait.min(CONTROL_POLL)).await;
     }
     state.stop.set(control.stop_requested());
     if let StopCondition::Time(duration) = cfg.stop {

@@ -33,6 +33,7 @@ pub fn render_json(report: &Report) -> Value {
             "duration_s": secs,
             "started_at": report.started_at_unix_s,
             "cores": report.info.cores,
+            "host": report.info.host,
             "shards": report.shards.len(),
             "interrupted": report.interrupted,
             "warmup": report.warmup.map(|w| json!({
@@ -149,6 +150,7 @@ fn summary_json(s: &LatencySummary, period_s: f64) -> Value {
         "p99_us": s.p99_us,
         "p999_us": s.p999_us,
         "max_us": s.max_us,
+        "hdr": s.hdr,
     })
 }
 
@@ -307,6 +309,7 @@ mod tests {
                 "duration_s",
                 "started_at",
                 "cores",
+                "host",
                 "shards",
                 "interrupted",
                 "warmup"
@@ -338,7 +341,7 @@ mod tests {
         assert_eq!(
             keys(&v["timeseries"][0]["get"]),
             sorted(vec![
-                "ops", "tps", "misses", "p50_us", "p99_us", "p999_us", "max_us"
+                "ops", "tps", "misses", "p50_us", "p99_us", "p999_us", "max_us", "hdr"
             ])
         );
     }

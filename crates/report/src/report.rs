@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use crate::json::encode_hdr;
 use crate::latency::LatencyStats;
 use crate::run_info::RunInfo;
 use crate::stats::{merge_all, OpStats, ShardStats};
@@ -70,15 +71,16 @@ pub struct TimePoint {
     /// End of the period, in seconds since the measured run started. The
     /// period's length is the gap to the previous point (or to 0).
     pub t_s: f64,
-    /// The period's operations, summarised (a few numbers, not histograms,
-    /// so long runs stay small).
+    /// The period's operations, summarised: a few numbers and the period's
+    /// histogram in its compact serialized form (so runs from several hosts
+    /// merge exactly, period by period).
     pub ops: OpSummary,
     /// Requests each shard completed in the period, in shard order.
     pub shard_ops: Vec<u64>,
 }
 
 /// Summary of one period's [`OpStats`] delta.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OpSummary {
     /// GET requests.
     pub get: LatencySummary,
@@ -98,8 +100,9 @@ impl From<&OpStats> for OpSummary {
     }
 }
 
-/// The few numbers a time-series point keeps per operation type.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+/// What a time-series point keeps per operation type: a few numbers and
+/// the period's histogram, encoded.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct LatencySummary {
     /// Latency events.
     pub ops: u64,
@@ -113,6 +116,10 @@ pub struct LatencySummary {
     pub p999_us: f64,
     /// Largest latency, µs.
     pub max_us: f64,
+    /// The period's HdrHistogram, encoded as every JSON `hdr` field is
+    /// ([`crate::encode_hdr`]); `None` if it cannot be serialized. A sparse
+    /// period histogram encodes to a few hundred bytes.
+    pub hdr: Option<String>,
 }
 
 impl From<&LatencyStats> for LatencySummary {
@@ -124,6 +131,7 @@ impl From<&LatencyStats> for LatencySummary {
             p99_us: s.percentile_us(0.99),
             p999_us: s.percentile_us(0.999),
             max_us: s.max_ns() as f64 / 1000.0,
+            hdr: encode_hdr(s.histogram()).ok(),
         }
     }
 }

@@ -36,4 +36,7 @@ pub struct RunInfo {
     pub config: serde_json::Value,
     /// OS CPU ids the shards ran on, in shard order.
     pub cores: Vec<usize>,
+    /// Name of the machine the run came from (to tell hosts apart when
+    /// results from several are merged).
+    pub host: String,
 }

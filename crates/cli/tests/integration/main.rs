@@ -11,5 +11,6 @@ mod cli_errors;
 mod engine_counts;
 mod faults;
 mod interrupted;
+mod live;
 mod parity;
 mod report_output;
