@@ -4,9 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The integration tests start a real memcached.
+# The integration tests start a real memcached, make network namespaces and use a pty.
 . scripts/lib/ensure-memcached.sh
-ensure_memcached
+ensure_test_tools
 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings

@@ -1,12 +1,26 @@
-# Sourced by scripts/*.sh: installs memcached with apt-get when it is missing (quiet,
-# idempotent). SHARDSLAP_MEMCACHED pointing at a binary counts as present.
-ensure_memcached() {
-    if command -v memcached >/dev/null 2>&1 || [ -n "${SHARDSLAP_MEMCACHED:-}" ]; then
-        return 0
-    fi
-    echo "$(basename "$0"): installing memcached with apt-get" >&2
+# Sourced by scripts/*.sh: installs what the tests need with apt-get when it is missing (quiet,
+# idempotent): memcached (SHARDSLAP_MEMCACHED pointing at a binary counts as present), iproute2
+# (`ip`, for the multi-host test's network namespaces) and util-linux's `script` (a terminal
+# for the progress-line test).
+apt_install() {
+    echo "$(basename "$0"): installing $* with apt-get" >&2
     local sudo_cmd=""
     [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
-    $sudo_cmd apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq memcached >/dev/null
+    if [ -z "${apt_updated:-}" ]; then
+        $sudo_cmd apt-get update -qq
+        apt_updated=1
+    fi
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "$@" >/dev/null
+}
+
+ensure_memcached() {
+    if ! command -v memcached >/dev/null 2>&1 && [ -z "${SHARDSLAP_MEMCACHED:-}" ]; then
+        apt_install memcached
+    fi
+}
+
+ensure_test_tools() {
+    ensure_memcached
+    command -v ip >/dev/null 2>&1 || apt_install iproute2
+    command -v script >/dev/null 2>&1 || apt_install bsdutils
 }

@@ -1,81 +1,74 @@
-//! `shardslap`: the binary edge. Reads in the order a run flows:
-//! arguments → validated [`RunConfig`] → per-core [`ShardPlan`] → preflight → engine run →
-//! merged [`Report`] → text on stdout and JSON where `--json` says.
+//! `shardslap`: the binary edge. Without a subcommand it runs a load test, in the order a run
+//! flows: arguments → validated `RunConfig` → per-core `ShardPlan` → preflight → engine run →
+//! merged `Report` → text on stdout and JSON where `--json` says ([`run`]).
 //!
-//! Exit codes: 0 success; 1 the run ended early (lost server, failed shard); 2 usage, config
-//! or environment error; 130/143 interrupted by SIGINT/SIGTERM (partial results still printed
-//! and saved).
+//! Subcommands work on result files: `merge` (several hosts' runs into one), `plot` (an SVG of
+//! one or more results or sweeps) and `sweep` (the same workload on 1, 2, 4, … cores).
+//!
+//! Exit codes: 0 success; 1 the run ended early (lost server, failed shard); 2 usage, config,
+//! environment or input-file error; 130/143 interrupted by SIGINT/SIGTERM (partial results
+//! still printed and saved).
 
+mod merge;
 mod output;
+mod plot;
 mod progress;
+mod run;
+mod sweep;
 
+use std::ffi::OsString;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::Parser;
-use shardslap_config::{plan, Args, RunConfig};
-use shardslap_engine::{preflight, run_info, signals};
-
-use shardslap_report::{render_banner, render_final};
-
-use crate::output::{JsonSink, PeriodPrinter, TextOut};
+use shardslap_engine::signals;
 
 fn main() -> ExitCode {
     signals::install();
-    let args = match Args::try_parse() {
-        Ok(args) => args,
-        // clap prints usage errors (exit 2) and --help/--version (exit 0) itself.
-        Err(err) => err.exit(),
+    let mut argv: Vec<OsString> = std::env::args_os().collect();
+    // memaslap's options all start with '-', so a first bare word can only be a subcommand.
+    let subcommand = argv.get(1).and_then(|a| a.to_str()).map(str::to_owned);
+    let result = match subcommand.as_deref() {
+        Some("merge") => merge::main(parse(merge::MergeArgs::try_parse_from(sub_argv(&mut argv)))),
+        Some("plot") => plot::main(parse(plot::PlotArgs::try_parse_from(sub_argv(&mut argv)))),
+        Some("sweep") => sweep::main(argv.split_off(2)),
+        _ => run::main(parse(shardslap_config::Args::try_parse_from(argv))),
     };
-    match run(args) {
+    match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("shardslap: {err:#}");
+            eprintln!("shardslap: {}", one_line(&err));
             ExitCode::from(2)
         }
     }
 }
 
-/// The stages of one run; errors here are usage/config/environment errors (exit 2).
-fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let cfg = RunConfig::from_args(args)?;
-    for warning in &cfg.warnings {
-        eprintln!("shardslap: warning: {warning}");
-    }
-    // Fail on an unwritable --json path now, not after a ten-minute run.
-    let json = JsonSink::open(cfg.json.as_ref())?;
-    let plan = plan(&cfg);
-    let preflight = preflight(&cfg)?;
-    let info = run_info(&cfg);
-    let out = TextOut::for_config(&cfg);
-    out.print(&render_banner(&info));
-
-    let mut printer = PeriodPrinter::new(&cfg, &info, out);
-    if let (Some(at), false) = (cfg.start_at, cfg.quiet) {
-        eprintln!(
-            "shardslap: connecting, then starting at {at} (in {:.1} s)",
-            at - unix_now_s()
-        );
-    }
-    let report = shardslap_engine::run(&cfg, plan, preflight, info, &mut printer);
-    printer.finish();
-    let report = report.context("the run could not start")?;
-    out.print(&render_final(&report));
-    json.write(&report)?;
-
-    Ok(match (&report.interrupted, signals::received()) {
-        (_, Some(libc::SIGINT)) => ExitCode::from(130),
-        (_, Some(_)) => ExitCode::from(143),
-        (Some(reason), None) => {
-            eprintln!("shardslap: the run ended early: {reason}");
-            ExitCode::from(1)
-        }
-        (None, None) => ExitCode::SUCCESS,
-    })
+/// `shardslap SUB ARGS…` as clap should see it: `shardslap-SUB ARGS…`, so usage lines name it.
+fn sub_argv(argv: &mut Vec<OsString>) -> Vec<OsString> {
+    let sub = argv.remove(1);
+    let mut name = OsString::from("shardslap ");
+    name.push(sub);
+    argv[0] = name;
+    std::mem::take(argv)
 }
 
-fn unix_now_s() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
+/// Parsed arguments, or clap's own exit: usage errors (exit 2), `--help`/`--version` (exit 0).
+fn parse<T>(parsed: Result<T, clap::Error>) -> T {
+    parsed.unwrap_or_else(|err| err.exit())
+}
+
+/// The error and its causes on one line, `a: b: c`, leaving out a cause whose text the line
+/// already holds (library errors often say their cause in their own message too).
+fn one_line(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }

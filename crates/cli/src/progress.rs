@@ -8,7 +8,7 @@
 use std::io::{self, IsTerminal, Write};
 
 use shardslap_config::{RunConfig, StopCondition};
-use shardslap_engine::PeriodSample;
+use shardslap_engine::{PeriodSample, RunObserver};
 
 /// Moves to the start of the line and erases it (ANSI: CR, then EL 2).
 const ERASE_LINE: &str = "\r\x1b[2K";
@@ -70,6 +70,12 @@ impl ProgressLine {
         if std::mem::take(&mut self.shown) {
             let _ = io::stderr().lock().write_all(ERASE_LINE.as_bytes());
         }
+    }
+}
+
+impl RunObserver for ProgressLine {
+    fn on_period(&mut self, sample: &PeriodSample<'_>) {
+        self.update(sample);
     }
 }
 

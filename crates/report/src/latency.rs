@@ -305,8 +305,7 @@ impl LatencyStats {
         if self.count == 0 {
             return 0.0;
         }
-        let ns = self.hdr.value_at_quantile(q.clamp(0.0, 1.0));
-        ns.clamp(self.min_ns, self.max_ns) as f64 / 1000.0
+        hdr_percentile_us(&self.hdr, q, self.min_ns, self.max_ns)
     }
 
     /// memaslap's log2 histogram: bucket `b` counts events with t_us in
@@ -344,6 +343,20 @@ impl fmt::Debug for LatencyStats {
             .field("hdr_len", &self.hdr.len())
             .finish_non_exhaustive()
     }
+}
+
+/// The latency at quantile `q` (clamped to `[0, 1]`) of `hist` (in ns), in
+/// µs, as every output defines a percentile: the highest value equivalent
+/// to the sample (so up to 0.1% above it), kept within `min_ns..=max_ns`,
+/// the exact recorded extremes. [`LatencyStats::percentile_us`] uses it;
+/// so can anything that rebuilds percentiles from decoded `hdr` fields.
+/// The caller handles the empty case (every output reports 0).
+#[must_use]
+pub fn hdr_percentile_us(hist: &Histogram<u64>, q: f64, min_ns: u64, max_ns: u64) -> f64 {
+    let ns = hist.value_at_quantile(q.clamp(0.0, 1.0));
+    // max-then-min rather than clamp: clamp panics if min_ns > max_ns,
+    // which input read from a file can make happen.
+    ns.max(min_ns).min(max_ns) as f64 / 1000.0
 }
 
 fn new_histogram() -> Histogram<u64> {

@@ -22,7 +22,9 @@ pub mod text;
 
 pub use error::ReportError;
 pub use json::{decode_hdr, encode_hdr, render_json, SCHEMA_VERSION};
-pub use latency::{log2_bucket, LatencyStats, Percentile, LOG2_BUCKETS, PERCENTILES};
+pub use latency::{
+    hdr_percentile_us, log2_bucket, LatencyStats, Percentile, LOG2_BUCKETS, PERCENTILES,
+};
 pub use report::{LatencySummary, OpSummary, Report, TimePoint, Warmup};
 pub use run_info::RunInfo;
 pub use stats::{merge_all, Counters, OpStats, ShardStats};

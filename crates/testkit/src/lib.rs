@@ -5,6 +5,8 @@
 //! what a real server can do; when `memcached` is missing they fail loudly with the fix.
 //! For what a real server cannot do on cue, [`FakeServer`] proxies one and injects a [`Fault`]
 //! (a corrupted value, a stall, garbage, a connection closed mid-reply).
+//! [`TestNetwork`] builds several "hosts" on one machine (network namespaces on a bridge) for
+//! multi-host recipes.
 //!
 //! This crate is test-only, so it panics (with a message that says what to do) instead of
 //! returning errors: a test that cannot get its server must fail, never skip.
@@ -12,9 +14,11 @@
 #![allow(clippy::unwrap_used)]
 
 mod fake;
+mod netns;
 mod server;
 mod stats;
 
 pub use fake::{FakeServer, Fault};
+pub use netns::{NetNs, TestNetwork};
 pub use server::{MemcachedServer, ServerOptions};
 pub use stats::{parse_stats, StatsDelta, StatsSnapshot};

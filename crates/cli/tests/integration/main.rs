@@ -12,5 +12,7 @@ mod engine_counts;
 mod faults;
 mod interrupted;
 mod live;
+mod multihost;
 mod parity;
 mod report_output;
+mod results_tools;

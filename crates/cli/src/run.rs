@@ -1,0 +1,70 @@
+//! The load test itself: one run from arguments to printed and saved results.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use shardslap_config::{plan, Args, RunConfig};
+use shardslap_engine::{preflight, run_info, signals, Preflight, RunObserver};
+use shardslap_report::{render_banner, render_final, Report};
+
+use crate::output::{JsonSink, PeriodPrinter, TextOut};
+
+/// Runs the load test `args` describe; errors are usage/config/environment errors (exit 2).
+pub fn main(args: Args) -> anyhow::Result<ExitCode> {
+    let cfg = RunConfig::from_args(args)?;
+    for warning in &cfg.warnings {
+        eprintln!("shardslap: warning: {warning}");
+    }
+    // Fail on an unwritable --json path now, not after a ten-minute run.
+    let json = JsonSink::open(cfg.json.as_ref())?;
+    let preflight = preflight(&cfg)?;
+    let info = run_info(&cfg);
+    let out = TextOut::for_config(&cfg);
+    out.print(&render_banner(&info));
+
+    let mut printer = PeriodPrinter::new(&cfg, &info, out);
+    if let (Some(at), false) = (cfg.start_at, cfg.quiet) {
+        eprintln!(
+            "shardslap: connecting, then starting at {at} (in {:.1} s)",
+            at - unix_now_s()
+        );
+    }
+    let report = measure(&cfg, preflight, &mut printer);
+    printer.finish();
+    let report = report?;
+    out.print(&render_final(&report));
+    json.write(&report)?;
+    Ok(exit_code(&report))
+}
+
+/// The engine run after a passed preflight: the measured [`Report`], also when the run was cut
+/// short.
+pub fn measure(
+    cfg: &RunConfig,
+    preflight: Preflight,
+    observer: &mut dyn RunObserver,
+) -> anyhow::Result<Report> {
+    let plan = plan(cfg);
+    let info = run_info(cfg);
+    shardslap_engine::run(cfg, plan, preflight, info, observer).context("the run could not start")
+}
+
+/// 130/143 after SIGINT/SIGTERM, 1 when the run ended early for another reason (said on
+/// stderr), else 0.
+pub fn exit_code(report: &Report) -> ExitCode {
+    match (&report.interrupted, signals::received()) {
+        (_, Some(libc::SIGINT)) => ExitCode::from(130),
+        (_, Some(_)) => ExitCode::from(143),
+        (Some(reason), None) => {
+            eprintln!("shardslap: the run ended early: {reason}");
+            ExitCode::from(1)
+        }
+        (None, None) => ExitCode::SUCCESS,
+    }
+}
+
+fn unix_now_s() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}

@@ -1,0 +1,284 @@
+//! The subcommands that work on result files, on real runs: `merge`, `plot` and `sweep`.
+
+use std::path::Path;
+use std::time::Duration;
+
+use shardslap_report::decode_hdr;
+use shardslap_testkit::MemcachedServer;
+
+use crate::util::{run_plain, RunResult, TempDir};
+
+const LIMIT: Duration = Duration::from_secs(90);
+
+/// Runs shardslap against `server` writing its JSON to `path`.
+fn run_to(server: &MemcachedServer, path: &Path, extra: &[&str]) -> RunResult {
+    let addr = server.addr_string();
+    let json = path.to_str().unwrap();
+    let mut args = vec!["-s", &addr, "-T", "1", "--json", json, "-q"];
+    if !extra.contains(&"-c") {
+        args.extend(["-c", "2"]);
+    }
+    args.extend_from_slice(extra);
+    let run = run_plain(&args, LIMIT);
+    run.assert_success();
+    run
+}
+
+fn read_json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    serde_json::from_str(&text).unwrap()
+}
+
+fn u64_at(v: &serde_json::Value, pointer: &str) -> u64 {
+    v.pointer(pointer)
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or_else(|| panic!("no integer at {pointer}"))
+}
+
+#[test]
+fn merge_sums_two_runs_op_for_op_and_adds_their_histograms() {
+    let server = MemcachedServer::start();
+    let dir = TempDir::new("merge");
+    let (a, b, merged) = (dir.path("a.json"), dir.path("b.json"), dir.path("m.json"));
+    run_to(&server, &a, &["-x", "3000"]);
+    run_to(&server, &b, &["-x", "2000", "--cores", "0"]);
+    let run = run_plain(
+        &[
+            "merge",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            "-o",
+            merged.to_str().unwrap(),
+        ],
+        LIMIT,
+    );
+    run.assert_success();
+    assert!(
+        run.stderr.contains("merged 2 results: 5000 ops"),
+        "{}",
+        run.stderr
+    );
+
+    let (a, b, m) = (read_json(&a), read_json(&b), read_json(&merged));
+    for op in ["get", "set", "total"] {
+        for field in ["ops", "misses"] {
+            let at = format!("/totals/{op}/{field}");
+            assert_eq!(u64_at(&m, &at), u64_at(&a, &at) + u64_at(&b, &at), "{at}");
+        }
+        // The merged histogram is the two runs' histograms added, so its percentiles are
+        // those of one histogram holding both runs' samples.
+        let hdr =
+            |v: &serde_json::Value| decode_hdr(v["totals"][op]["hdr"].as_str().unwrap()).unwrap();
+        let mut both = hdr(&a);
+        both.add(hdr(&b)).unwrap();
+        let merged_hdr = hdr(&m);
+        assert_eq!(merged_hdr.len(), both.len(), "{op}");
+        for q in [0.5, 0.9, 0.99, 0.999] {
+            assert_eq!(
+                merged_hdr.value_at_quantile(q),
+                both.value_at_quantile(q),
+                "{op} q{q}"
+            );
+        }
+        let p99_us = m["totals"][op]["latency_us"]["p99"].as_f64().unwrap();
+        let expected = both.highest_equivalent(both.value_at_quantile(0.99)) as f64 / 1000.0;
+        let max_us = m["totals"][op]["latency_us"]["max"].as_f64().unwrap();
+        assert!(
+            (p99_us - expected.min(max_us)).abs() < 1e-9,
+            "{op}: p99 {p99_us} vs {expected}"
+        );
+    }
+    for counter in [
+        "cmd_get",
+        "cmd_set",
+        "get_misses",
+        "written_bytes",
+        "read_bytes",
+    ] {
+        let at = format!("/counters/{counter}");
+        assert_eq!(u64_at(&m, &at), u64_at(&a, &at) + u64_at(&b, &at), "{at}");
+    }
+    assert_eq!(m["sources"].as_array().unwrap().len(), 2);
+    assert_eq!(m["sources"][0]["label"], "a.json");
+    assert_eq!(m["shards"][1]["source"], 1);
+}
+
+#[test]
+fn merge_refuses_runs_with_different_workloads_in_one_line() {
+    let server = MemcachedServer::start();
+    let dir = TempDir::new("merge-refuse");
+    let (a, b) = (dir.path("a.json"), dir.path("b.json"));
+    run_to(&server, &a, &["-x", "100"]);
+    run_to(&server, &b, &["-x", "100", "-X", "200"]);
+    let out = dir.path("m.json");
+    let run = run_plain(
+        &[
+            "merge",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        LIMIT,
+    );
+    assert_eq!(run.status.code(), Some(2), "{}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("a.json") && run.stderr.contains("b.json"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("fixed_value_len"), "{}", run.stderr);
+    assert!(!out.exists(), "a refused merge must not write");
+}
+
+/// Every `<text>` of an SVG document, after checking it parses as SVG.
+fn svg_texts(path: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let doc = roxmltree::Document::parse(&text).expect("the plot is not well-formed XML");
+    assert_eq!(doc.root_element().tag_name().name(), "svg");
+    doc.descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| n.text().map(|t| t.trim().to_owned()))
+        .collect()
+}
+
+#[test]
+fn plot_overlays_several_runs_in_one_svg_with_every_series_labelled() {
+    let server = MemcachedServer::start();
+    let dir = TempDir::new("plot");
+    let (a, b, svg) = (
+        dir.path("before.json"),
+        dir.path("after.json"),
+        dir.path("cmp.svg"),
+    );
+    run_to(&server, &a, &["-t", "2s"]);
+    run_to(&server, &b, &["-t", "2s", "-c", "4"]);
+    let run = run_plain(
+        &[
+            "plot",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            "-o",
+            svg.to_str().unwrap(),
+        ],
+        LIMIT,
+    );
+    run.assert_success();
+    let texts = svg_texts(&svg);
+    for label in [
+        "before.json get",
+        "before.json set",
+        "before.json total",
+        "after.json total",
+        "before.json",
+        "after.json",
+        "Latency percentile spectrum",
+        "Throughput over time",
+        "Ops per shard",
+        "99.99",
+    ] {
+        assert!(
+            texts.iter().any(|t| t == label),
+            "no {label:?} in {texts:?}"
+        );
+    }
+}
+
+#[test]
+fn sweep_runs_one_step_per_core_count_and_plots_against_linear() {
+    let server = MemcachedServer::start();
+    let addr = server.addr_string();
+    let dir = TempDir::new("sweep");
+    let (out, svg) = (dir.path("sweep.json"), dir.path("sweep.svg"));
+    let run = run_plain(
+        &[
+            "sweep",
+            "-s",
+            &addr,
+            "--cores",
+            "0-1",
+            "-c",
+            "2",
+            "-t",
+            "1s",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        LIMIT,
+    );
+    run.assert_success();
+    assert!(run.stdout.contains("throughput eff"), "{}", run.stdout);
+    let sweep = read_json(&out);
+    assert_eq!(sweep["kind"], "sweep");
+    let steps = sweep["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 2);
+    assert_eq!(steps[0]["cores"], serde_json::json!([0]));
+    assert_eq!(steps[1]["cores"], serde_json::json!([0, 1]));
+    // -c is per core in a sweep.
+    assert_eq!(steps[0]["concurrency"], 2);
+    assert_eq!(steps[1]["concurrency"], 4);
+    assert_eq!(steps[0]["throughput_efficiency"], 1.0);
+    assert_eq!(steps[0]["cpu_efficiency"], 1.0);
+    for step in steps {
+        assert!(step["ops"].as_u64().unwrap() > 0);
+        assert!(step["client_cpu_s"].as_f64().unwrap() > 0.0);
+        assert!(step["ops_per_cpu_s"].as_f64().unwrap() > 0.0);
+    }
+    let plot = run_plain(
+        &["plot", out.to_str().unwrap(), "-o", svg.to_str().unwrap()],
+        LIMIT,
+    );
+    plot.assert_success();
+    let texts = svg_texts(&svg);
+    for label in ["sweep.json", "linear", "cores"] {
+        assert!(
+            texts.iter().any(|t| t == label),
+            "no {label:?} in {texts:?}"
+        );
+    }
+}
+
+#[test]
+fn result_tools_reject_bad_input_in_one_line() {
+    let dir = TempDir::new("tools-bad");
+    let missing = dir.path("missing.json");
+    let garbage = dir.path("garbage.json");
+    std::fs::write(&garbage, "{ not json").unwrap();
+    let svg = dir.path("x.svg");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec![
+                "plot",
+                missing.to_str().unwrap(),
+                "-o",
+                svg.to_str().unwrap(),
+            ],
+            "missing.json",
+        ),
+        (
+            vec![
+                "merge",
+                garbage.to_str().unwrap(),
+                "-o",
+                svg.to_str().unwrap(),
+            ],
+            "garbage.json is not JSON",
+        ),
+        (
+            vec!["sweep", "-s", "127.0.0.1:1", "-t", "1s"],
+            "sweep needs -o",
+        ),
+        (
+            vec!["sweep", "-s", "127.0.0.1:1", "-T", "2", "-o", "x"],
+            "drop -T",
+        ),
+    ];
+    for (args, expected) in cases {
+        let run = run_plain(&args, LIMIT);
+        assert_eq!(run.status.code(), Some(2), "{args:?}: {}", run.stderr);
+        assert_eq!(run.stderr.lines().count(), 1, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(expected), "{args:?}: {}", run.stderr);
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    }
+}

@@ -1,0 +1,361 @@
+//! Exact merge of runs made at the same time on several hosts into one
+//! result of the same schema, as if one client had run every shard.
+//!
+//! Pure: [`merge`] takes parsed files and returns a new one. Counts and
+//! histograms add, so totals and percentiles are exact (`ops` says how
+//! the moments combine); time series are aligned on wall-clock time
+//! (`timeseries` says how). Merging a merged file flattens its
+//! `sources`, so merges compose.
+
+mod ops;
+#[cfg(test)]
+mod tests;
+mod timeseries;
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value};
+
+use crate::error::ResultsError;
+use crate::load::SUPPORTED_SCHEMA_VERSION;
+use crate::schema::{Counters, OpKind, ResultFile, RunSection, ShardEntry, Source, WarmupSection};
+
+/// The `config` keys that define the workload: inputs must agree on all of
+/// them (servers, cores, shards, concurrency, seed, output and run time
+/// may differ).
+pub const WORKLOAD_KEYS: [&str; 13] = [
+    "workload",
+    "window_len",
+    "fixed_value_len",
+    "verify",
+    "multi_get_keys",
+    "exp_verify",
+    "overwrite",
+    "udp",
+    "facebook",
+    "binary",
+    "pipeline",
+    "rep_write",
+    "stat_freq_secs",
+];
+
+/// Longest config value a mismatch message shows, in characters.
+const SHOWN_VALUE_CHARS: usize = 40;
+
+/// Merges runs of one workload, each with a label that names it in errors
+/// and in `sources` (e.g. its file name), into one result:
+///
+/// - `config`: the first input's.
+/// - `run`: `started_at` the earliest; `duration_s` from it to the latest
+///   end; `cores` concatenated; `host` the distinct hosts joined with `,`;
+///   `interrupted` `"label: reason; ..."` over the interrupted inputs, or
+///   `null`; `warmup` SETs summed over the longest duration, or `null`.
+/// - `totals`: merged exactly (`tps` over the merged `duration_s`).
+/// - `counters`: summed key by key, whatever the keys.
+/// - `shards`: concatenated in input order and renumbered from 0, each with
+///   `source` (an index into `sources`) and its `tps` over the merged
+///   `duration_s`, like every `tps` in a file.
+/// - `timeseries`: each point placed by its wall-clock end on a grid of
+///   `config.stat_freq_secs` (1 s if `null`) from the merged start; points
+///   in one grid period merge (percentiles exact when every point has an
+///   `hdr`, otherwise the largest of theirs, an upper bound); `shard_ops`
+///   concatenated like `shards`.
+/// - `sources`: one per input run, an already merged input contributing
+///   its own sources.
+///
+/// Fields this build does not know are copied where they describe one
+/// input (`config`, shard entries, sources) and dropped from everything
+/// the merge computes, since a copied value would describe one input only.
+///
+/// # Errors
+///
+/// [`ResultsError::NoInputs`] for no inputs;
+/// [`ResultsError::SchemaVersion`] for a version other than 1;
+/// [`ResultsError::WorkloadMismatch`] naming both labels and the first
+/// differing [`WORKLOAD_KEYS`] path; [`ResultsError::Malformed`],
+/// [`ResultsError::NoHdr`] or [`ResultsError::Hdr`] for an input that
+/// cannot be merged exactly.
+pub fn merge(inputs: &[(String, ResultFile)]) -> Result<ResultFile, ResultsError> {
+    let Some((first_label, first)) = inputs.first() else {
+        return Err(ResultsError::NoInputs);
+    };
+    for (label, file) in inputs {
+        check_input(label, file)?;
+    }
+    for (label, file) in &inputs[1..] {
+        check_workload(first_label, &first.config, label, &file.config)?;
+    }
+    let period_s = stat_period_s(first_label, &first.config)?;
+
+    let start = inputs
+        .iter()
+        .map(|(_, f)| f.run.started_at)
+        .fold(f64::INFINITY, f64::min);
+    // Offsets first, so the earliest input's own duration stays exact.
+    let duration_s = inputs
+        .iter()
+        .map(|(_, f)| (f.run.started_at - start) + f.run.duration_s)
+        .fold(0.0, f64::max);
+
+    let (sources, source_bases) = flatten_sources(inputs)?;
+    let shards = merge_shards(inputs, &source_bases, duration_s)?;
+    let totals: Vec<ops::Part<'_, _>> = inputs
+        .iter()
+        .map(|(l, f)| (l.as_str(), &f.totals))
+        .collect();
+    let totals = ops::merge_ops_object(&totals, "totals", duration_s)?;
+    let timeseries = timeseries::merge_timeseries(inputs, start, period_s)?;
+
+    let run = RunSection {
+        duration_s,
+        started_at: start,
+        cores: inputs
+            .iter()
+            .flat_map(|(_, f)| f.run.cores.iter().copied())
+            .collect(),
+        host: merged_host(&sources),
+        shards: shards.len(),
+        interrupted: merged_interrupted(&sources),
+        warmup: merged_warmup(inputs),
+        extra: Map::new(),
+    };
+    Ok(ResultFile {
+        schema_version: SUPPORTED_SCHEMA_VERSION,
+        config: first.config.clone(),
+        run,
+        totals,
+        counters: sum_counters(inputs.iter().map(|(_, f)| &f.counters)),
+        shards,
+        timeseries,
+        sources: Some(sources),
+        extra: Map::new(),
+    })
+}
+
+fn check_input(label: &str, file: &ResultFile) -> Result<(), ResultsError> {
+    if file.schema_version != SUPPORTED_SCHEMA_VERSION {
+        return Err(ResultsError::SchemaVersion {
+            file: label.to_owned(),
+            found: file.schema_version.to_string(),
+            supported: SUPPORTED_SCHEMA_VERSION,
+        });
+    }
+    let malformed = |at: &str, problem: String| ResultsError::Malformed {
+        file: label.to_owned(),
+        at: at.to_owned(),
+        problem,
+    };
+    if !file.run.started_at.is_finite() {
+        return Err(malformed(
+            "run.started_at",
+            format!("is {}, not a time", file.run.started_at),
+        ));
+    }
+    if !(file.run.duration_s.is_finite() && file.run.duration_s >= 0.0) {
+        return Err(malformed(
+            "run.duration_s",
+            format!("is {}, not a duration", file.run.duration_s),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses inputs whose workload settings differ, naming the first
+/// difference (a path into `config`, e.g. `workload.set_proportion`).
+fn check_workload(
+    first: &str,
+    first_config: &Value,
+    other: &str,
+    other_config: &Value,
+) -> Result<(), ResultsError> {
+    for key in WORKLOAD_KEYS {
+        let diff = first_difference(first_config.get(key), other_config.get(key), key.to_owned());
+        if let Some((key, first_value, other_value)) = diff {
+            return Err(ResultsError::WorkloadMismatch {
+                first: first.to_owned(),
+                other: other.to_owned(),
+                key,
+                first_value,
+                other_value,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The first place where `a` and `b` differ, as (path, a there, b there),
+/// descending into objects and equal-length arrays.
+fn first_difference(
+    a: Option<&Value>,
+    b: Option<&Value>,
+    path: String,
+) -> Option<(String, String, String)> {
+    if a == b {
+        return None;
+    }
+    match (a, b) {
+        (Some(Value::Object(x)), Some(Value::Object(y))) => {
+            let keys: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            keys.into_iter()
+                .find_map(|k| first_difference(x.get(k), y.get(k), format!("{path}.{k}")))
+        }
+        (Some(Value::Array(x)), Some(Value::Array(y))) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .find_map(|(i, (x, y))| first_difference(Some(x), Some(y), format!("{path}[{i}]"))),
+        _ => Some((path, show(a), show(b))),
+    }
+}
+
+/// A config value for a message: compact JSON, shortened.
+fn show(v: Option<&Value>) -> String {
+    let Some(v) = v else {
+        return "absent".to_owned();
+    };
+    let text = v.to_string();
+    match text.char_indices().nth(SHOWN_VALUE_CHARS) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
+    }
+}
+
+/// The reporting period `merge` aligns time series on: `stat_freq_secs`,
+/// or 1 s (the engine's default) when it is `null` or absent.
+fn stat_period_s(label: &str, config: &Value) -> Result<f64, ResultsError> {
+    match config.get("stat_freq_secs") {
+        None | Some(Value::Null) => Ok(1.0),
+        Some(v) => match v.as_f64() {
+            // At least 1 ns, so grid times are distinct.
+            Some(s) if s.is_finite() && s >= 1e-9 => Ok(s),
+            _ => Err(ResultsError::Malformed {
+                file: label.to_owned(),
+                at: "config.stat_freq_secs".to_owned(),
+                problem: format!("is {v}, not a positive number of seconds"),
+            }),
+        },
+    }
+}
+
+/// Every input's sources in order, and the index of each input's first
+/// source. A single run is one source; a merged file brings its own.
+fn flatten_sources(
+    inputs: &[(String, ResultFile)],
+) -> Result<(Vec<Source>, Vec<usize>), ResultsError> {
+    let mut sources = Vec::new();
+    let mut bases = Vec::with_capacity(inputs.len());
+    for (label, file) in inputs {
+        bases.push(sources.len());
+        match &file.sources {
+            Some(own) if !own.is_empty() => sources.extend(own.iter().cloned()),
+            Some(_) => {
+                return Err(ResultsError::Malformed {
+                    file: label.clone(),
+                    at: "sources".to_owned(),
+                    problem: "is empty; a merged file lists at least one".to_owned(),
+                })
+            }
+            None => sources.push(Source {
+                label: label.clone(),
+                started_at: file.run.started_at,
+                duration_s: file.run.duration_s,
+                host: file.run.host.clone(),
+                shards: file.shards.len(),
+                cores: file.run.cores.clone(),
+                interrupted: file.run.interrupted.clone(),
+                extra: Map::new(),
+            }),
+        }
+    }
+    Ok((sources, bases))
+}
+
+/// All shards in input order, renumbered, with their `source` and `tps`.
+fn merge_shards(
+    inputs: &[(String, ResultFile)],
+    source_bases: &[usize],
+    duration_s: f64,
+) -> Result<Vec<ShardEntry>, ResultsError> {
+    let mut shards = Vec::new();
+    for ((label, file), &base) in inputs.iter().zip(source_bases) {
+        let own_sources = file.sources.as_ref().map(Vec::len);
+        for (index, shard) in file.shards.iter().enumerate() {
+            let local = match (own_sources, shard.source) {
+                (None, _) => 0,
+                (Some(n), Some(source)) if source < n => source,
+                (Some(n), source) => {
+                    return Err(ResultsError::Malformed {
+                        file: label.clone(),
+                        at: format!("shards[{index}].source"),
+                        problem: format!(
+                            "is {}, not an index into its {n} sources",
+                            source.map_or_else(|| "absent".to_owned(), |s| s.to_string())
+                        ),
+                    })
+                }
+            };
+            let mut entry = shard.clone();
+            entry.shard = shards.len();
+            entry.source = Some(base + local);
+            for op in OpKind::ALL {
+                let op = entry.totals.op_mut(op);
+                op.tps = ops::per_sec(op.ops, duration_s);
+            }
+            shards.push(entry);
+        }
+    }
+    Ok(shards)
+}
+
+fn sum_counters<'a>(all: impl Iterator<Item = &'a Counters>) -> Counters {
+    let mut sum = Counters::new();
+    for counters in all {
+        for (name, count) in counters {
+            let total = sum.entry(name.clone()).or_insert(0);
+            *total = total.saturating_add(*count);
+        }
+    }
+    sum
+}
+
+fn merged_host(sources: &[Source]) -> Option<String> {
+    let mut hosts: Vec<&str> = Vec::new();
+    for host in sources.iter().filter_map(|s| s.host.as_deref()) {
+        if !hosts.contains(&host) {
+            hosts.push(host);
+        }
+    }
+    (!hosts.is_empty()).then(|| hosts.join(","))
+}
+
+fn merged_interrupted(sources: &[Source]) -> Option<String> {
+    let reasons: Vec<String> = sources
+        .iter()
+        .filter_map(|s| {
+            s.interrupted
+                .as_ref()
+                .map(|reason| format!("{}: {reason}", s.label))
+        })
+        .collect();
+    (!reasons.is_empty()).then(|| reasons.join("; "))
+}
+
+fn merged_warmup(inputs: &[(String, ResultFile)]) -> Option<WarmupSection> {
+    inputs
+        .iter()
+        .filter_map(|(_, f)| f.run.warmup.as_ref())
+        .fold(None, |acc: Option<WarmupSection>, w| {
+            Some(match acc {
+                None => WarmupSection {
+                    sets: w.sets,
+                    duration_s: w.duration_s,
+                    extra: Map::new(),
+                },
+                Some(acc) => WarmupSection {
+                    sets: acc.sets.saturating_add(w.sets),
+                    duration_s: acc.duration_s.max(w.duration_s),
+                    extra: Map::new(),
+                },
+            })
+        })
+}
