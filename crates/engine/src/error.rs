@@ -27,8 +27,8 @@ pub enum EngineError {
     /// The locked-memory limit is too low for the executors' registered buffers.
     #[error(
         "the locked-memory limit (ulimit -l) is {limit_kib} KiB but {executors} executor(s) (one \
-         per core) need {needed_kib} KiB: raise it (ulimit -l, or LimitMEMLOCK in systemd) or use \
-         fewer cores (--cores)"
+         per core) need {needed_kib} KiB: raise it (ulimit -l, or LimitMEMLOCK in systemd)\
+         {fewer_cores}"
     )]
     MemLock {
         /// RLIMIT_MEMLOCK soft limit.
@@ -37,6 +37,8 @@ pub enum EngineError {
         needed_kib: u64,
         /// Executors the run starts (one per core used).
         executors: usize,
+        /// The hint to use fewer cores, when that would help; else empty.
+        fewer_cores: &'static str,
     },
     /// With UDP, a request of the workload would not fit one datagram.
     #[error("{what} request of this workload takes {len} bytes, more than one UDP datagram carries ({max}); use smaller values/keys (-F, -X) or fewer keys per get (-d), or TCP")]

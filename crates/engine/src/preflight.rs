@@ -82,28 +82,94 @@ fn check_udp_request_size(cfg: &RunConfig) -> Result<(), EngineError> {
     Ok(())
 }
 
-/// Creates and closes a tiny io_uring, mapping the kernel's refusal to advice.
+/// Oldest kernel glommio runs on: older ones make it panic or exit instead of returning an
+/// error (see the style guide, glommio pitfall 1).
+const MIN_KERNEL: (u32, u32) = (5, 8);
+
+/// Creates and closes a tiny io_uring, mapping the kernel's refusal to advice; also refuses a
+/// kernel too old for glommio even when it has io_uring.
 fn check_io_uring() -> Result<(), EngineError> {
+    let release = kernel_release();
     // io_uring_params is 120 bytes; all-zero asks for defaults.
     let mut params = [0u8; 120];
     // SAFETY: io_uring_setup reads and writes exactly sizeof(io_uring_params) bytes at `params`.
     let fd = unsafe { libc::syscall(libc::SYS_io_uring_setup, 4u32, params.as_mut_ptr()) };
-    if fd >= 0 {
+    let err = if fd >= 0 {
         // SAFETY: `fd` is a descriptor we own and no longer need.
         unsafe { libc::close(fd as libc::c_int) };
-        return Ok(());
-    }
-    let err = io::Error::last_os_error();
-    let advice = match err.raw_os_error() {
-        Some(libc::ENOSYS) => "the kernel has no io_uring (shardslap needs Linux 5.8 or newer)",
-        Some(libc::EPERM) | Some(libc::EACCES) => {
-            "it is disabled (sysctl kernel.io_uring_disabled) or blocked by a seccomp profile \
-             (containers: run with a profile that allows io_uring)"
-        }
-        Some(libc::ENOMEM) => "the kernel refused memory for it: raise the locked-memory limit",
-        _ => "io_uring_setup failed",
+        None
+    } else {
+        Some(io::Error::last_os_error())
     };
-    Err(EngineError::IoUring(format!("{advice} ({err})")))
+    match io_uring_problem(err.as_ref(), release.as_deref()) {
+        None => Ok(()),
+        Some(problem) => Err(EngineError::IoUring(problem)),
+    }
+}
+
+/// What is wrong with io_uring, given `io_uring_setup`'s error (None: it worked) and the
+/// kernel release (`uname -r`, None if unknown); None when nothing is.
+fn io_uring_problem(err: Option<&io::Error>, release: Option<&str>) -> Option<String> {
+    let version = release.and_then(parse_kernel_version);
+    let too_old = version.is_some_and(|version| version < MIN_KERNEL);
+    let (major, minor) = MIN_KERNEL;
+    let release = release.unwrap_or("unknown");
+    let Some(err) = err else {
+        return too_old.then(|| {
+            format!("Linux {release} is too old: shardslap needs {major}.{minor} or newer")
+        });
+    };
+    let advice = match err.raw_os_error() {
+        Some(libc::ENOSYS) if too_old => {
+            format!("Linux {release} has no io_uring: shardslap needs {major}.{minor} or newer")
+        }
+        // A recent kernel without the system call: it was built without io_uring, or a
+        // seccomp filter hides it (Docker and containerd profiles answer ENOSYS or EPERM).
+        Some(libc::ENOSYS) => format!(
+            "io_uring_setup is not available to this process on Linux {release}: a seccomp \
+             profile blocks it (containers: run with a profile that allows io_uring) or the \
+             kernel was built without io_uring (CONFIG_IO_URING)"
+        ),
+        Some(libc::EPERM) | Some(libc::EACCES) => String::from(
+            "it is disabled (sysctl kernel.io_uring_disabled) or blocked by a seccomp profile \
+             (containers: run with a profile that allows io_uring)",
+        ),
+        Some(libc::ENOMEM) => {
+            "the kernel refused memory for it: raise the locked-memory limit (ulimit -l)"
+                .to_string()
+        }
+        _ => "io_uring_setup failed".to_string(),
+    };
+    Some(format!("{advice} ({err})"))
+}
+
+/// The running kernel's release (`uname -r`), if uname works.
+fn kernel_release() -> Option<String> {
+    // SAFETY: utsname is plain bytes; all-zero is a valid value for uname to overwrite.
+    let mut uts: libc::utsname = unsafe { std::mem::zeroed() };
+    // SAFETY: uname writes one utsname into `uts`.
+    if unsafe { libc::uname(&mut uts) } != 0 {
+        return None;
+    }
+    let bytes: Vec<u8> = uts
+        .release
+        .iter()
+        .take_while(|&&c| c != 0)
+        .map(|&c| c as u8)
+        .collect();
+    Some(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// `(major, minor)` from a release such as `6.8.0-45-generic` or `5.10.0+`.
+fn parse_kernel_version(release: &str) -> Option<(u32, u32)> {
+    let mut parts = release.split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor: String = parts
+        .next()?
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    Some((major, minor.parse().ok()?))
 }
 
 /// Makes sure every executor's registered memory fits under RLIMIT_MEMLOCK.
@@ -119,12 +185,19 @@ fn check_memlock(executors: usize) -> Result<(), EngineError> {
     if limit.rlim_cur == libc::RLIM_INFINITY {
         return Ok(());
     }
-    let needed = (executors as u64 * IO_MEMORY_BYTES as u64).max(GLOMMIO_MIN_MEMLOCK);
+    let per_core = executors as u64 * IO_MEMORY_BYTES as u64;
+    let needed = per_core.max(GLOMMIO_MIN_MEMLOCK);
     if limit.rlim_cur < needed {
         return Err(EngineError::MemLock {
             limit_kib: limit.rlim_cur / 1024,
             needed_kib: needed / 1024,
             executors,
+            // Below glommio's floor, fewer cores would not need less.
+            fewer_cores: if per_core > GLOMMIO_MIN_MEMLOCK {
+                " or use fewer cores (--cores)"
+            } else {
+                ""
+            },
         });
     }
     Ok(())
@@ -160,5 +233,81 @@ pub(crate) fn connect_reason(err: &io::Error, timeout: Duration) -> String {
             format!("no answer within {:.1} s", timeout.as_secs_f64())
         }
         _ => err.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn os_error(errno: i32) -> io::Error {
+        io::Error::from_raw_os_error(errno)
+    }
+
+    #[test]
+    fn kernel_versions_parse() {
+        assert_eq!(parse_kernel_version("6.8.0-45-generic"), Some((6, 8)));
+        assert_eq!(parse_kernel_version("5.10+"), Some((5, 10)));
+        assert_eq!(parse_kernel_version("6.18.44-fc-v669"), Some((6, 18)));
+        assert_eq!(parse_kernel_version("4.19"), Some((4, 19)));
+        assert_eq!(parse_kernel_version("junk"), None);
+        assert_eq!(parse_kernel_version("6"), None);
+        assert_eq!(parse_kernel_version("6.x"), None);
+    }
+
+    #[test]
+    fn working_io_uring_on_a_recent_or_unknown_kernel_is_fine() {
+        assert_eq!(io_uring_problem(None, Some("6.8.0-45-generic")), None);
+        assert_eq!(io_uring_problem(None, Some("5.8.0")), None);
+        assert_eq!(io_uring_problem(None, None), None);
+        assert_eq!(io_uring_problem(None, Some("weird")), None);
+    }
+
+    #[test]
+    fn io_uring_problems_say_what_to_do() {
+        let problem = |errno: Option<i32>, release: Option<&str>| {
+            let err = errno.map(os_error);
+            io_uring_problem(err.as_ref(), release).expect("a problem")
+        };
+        assert_eq!(
+            problem(None, Some("5.4.0-100-generic")),
+            "Linux 5.4.0-100-generic is too old: shardslap needs 5.8 or newer"
+        );
+        let old = problem(Some(libc::ENOSYS), Some("4.19.0"));
+        assert!(
+            old.starts_with("Linux 4.19.0 has no io_uring: shardslap needs 5.8 or newer ("),
+            "{old}"
+        );
+        let hidden = problem(Some(libc::ENOSYS), Some("6.8.0"));
+        assert!(
+            hidden.starts_with(
+                "io_uring_setup is not available to this process on Linux 6.8.0: a seccomp \
+                 profile blocks it"
+            ),
+            "{hidden}"
+        );
+        assert!(hidden.contains("CONFIG_IO_URING"), "{hidden}");
+        let unknown = problem(Some(libc::ENOSYS), None);
+        assert!(unknown.contains("on Linux unknown: a seccomp"), "{unknown}");
+        let denied = problem(Some(libc::EPERM), Some("6.8.0"));
+        assert!(
+            denied.starts_with("it is disabled (sysctl kernel.io_uring_disabled) or blocked"),
+            "{denied}"
+        );
+        assert!(problem(Some(libc::ENOMEM), None).contains("ulimit -l"));
+        assert!(problem(Some(libc::EINVAL), None).starts_with("io_uring_setup failed ("));
+        for errno in [
+            libc::ENOSYS,
+            libc::EPERM,
+            libc::EACCES,
+            libc::ENOMEM,
+            libc::EINVAL,
+        ] {
+            for release in [None, Some("4.4"), Some("6.1")] {
+                let message = problem(Some(errno), release);
+                assert!(!message.contains('\n'), "one line: {message}");
+                assert!(message.ends_with(')'), "keeps the OS error: {message}");
+            }
+        }
     }
 }

@@ -4,7 +4,8 @@
 //! it answers, reads `stats` into a map, and kills it on drop. Tests never talk to a mock for
 //! what a real server can do; when `memcached` is missing they fail loudly with the fix.
 //! For what a real server cannot do on cue, [`FakeServer`] proxies one and injects a [`Fault`]
-//! (a corrupted value, a stall, garbage, a connection closed mid-reply).
+//! (a corrupted value, a stall, garbage, a connection closed mid-reply), and [`UdpDropProxy`]
+//! relays UDP to one and drops every Nth GET reply datagram.
 //! [`TestNetwork`] builds several "hosts" on one machine (network namespaces on a bridge) for
 //! multi-host recipes.
 //!
@@ -17,8 +18,10 @@ mod fake;
 mod netns;
 mod server;
 mod stats;
+mod udp_fake;
 
 pub use fake::{FakeServer, Fault};
 pub use netns::{NetNs, TestNetwork};
 pub use server::{MemcachedServer, ServerOptions};
 pub use stats::{parse_stats, StatsDelta, StatsSnapshot};
+pub use udp_fake::UdpDropProxy;

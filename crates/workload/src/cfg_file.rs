@@ -43,6 +43,9 @@ pub struct CfgError {
 }
 
 /// What is wrong with a config file or a [`WorkloadSpec`].
+///
+/// Text quoted from the file is shown escaped (`{:?}`), so a message is always one printable
+/// line whatever bytes the file holds.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CfgErrorKind {
     /// The file has no `key`, `value` or `cmd` header at all.
@@ -66,7 +69,7 @@ pub enum CfgErrorKind {
         section: Section,
     },
     /// A key or value row is not `start_len end_len proportion`.
-    #[error("expected `start_len end_len proportion` (two integers and a number) in the {section} section, found \"{found}\"")]
+    #[error("expected `start_len end_len proportion` (two integers and a number) in the {section} section, found {found:?}")]
     BadSizeRow {
         /// The section the row is in.
         section: Section,
@@ -74,13 +77,15 @@ pub enum CfgErrorKind {
         found: String,
     },
     /// A cmd row is not `cmd_type proportion`.
-    #[error("expected `cmd_type proportion` (0 or 1 and a number) in the cmd section, found \"{found}\"")]
+    #[error(
+        "expected `cmd_type proportion` (0 or 1 and a number) in the cmd section, found {found:?}"
+    )]
     BadCmdRow {
         /// The offending line, trimmed.
         found: String,
     },
     /// The cmd type field is not an integer (e.g. the man page's `1.0 0.9`).
-    #[error("cmd type must be an integer 0 or 1, found \"{found}\"")]
+    #[error("cmd type must be an integer 0 or 1, found {found:?}")]
     CmdTypeNotInteger {
         /// The cmd type field as written.
         found: String,
@@ -516,6 +521,38 @@ mod tests {
         ];
         for (text, want) in cases {
             assert_eq!(err(text), *want, "{text:?}");
+        }
+    }
+
+    /// Found by the `cfg_parse` fuzz target: a NUL (or any control character) in a bad row
+    /// went to stderr raw. Quoted text is escaped, so the message stays one printable line.
+    #[test]
+    fn quoted_text_is_escaped_to_one_printable_line() {
+        let cases: &[(&str, &str)] = &[
+            (
+                "key\n64 64 1\n  valu\0e\n",
+                "line 3: expected `start_len end_len proportion` (two integers and a number) \
+                 in the key section, found \"valu\\0e\"",
+            ),
+            (
+                "cmd\n0 0.1\r5\n",
+                "line 2: expected `cmd_type proportion` (0 or 1 and a number) in the cmd \
+                 section, found \"0 0.1\\r5\"",
+            ),
+            (
+                "cmd\n\u{1b}[2J 0.5\n",
+                "line 2: cmd type must be an integer 0 or 1, found \"\\u{1b}[2J\"",
+            ),
+            (
+                "value\n\"1\" 2 1\n",
+                "line 2: expected `start_len end_len proportion` (two integers and a number) \
+                 in the value section, found \"\\\"1\\\" 2 1\"",
+            ),
+        ];
+        for (text, want) in cases {
+            let message = err(text);
+            assert_eq!(message, *want, "{text:?}");
+            assert!(!message.chars().any(char::is_control), "{message:?}");
         }
     }
 

@@ -102,3 +102,65 @@ fn unresolvable_server_is_one_line_exit_2() {
         .contains("cannot resolve server 'no-such-host.invalid:11211'"));
     assert_eq!(run.stderr.lines().count(), 1, "one line: {}", run.stderr);
 }
+
+/// A loopback listener whose accept queue is full: the kernel drops further SYNs, so a
+/// connect to it neither succeeds nor is refused, it hangs (like a firewalled host).
+struct SilentListener {
+    listener: std::net::TcpListener,
+    /// The one connection that fills the queue; never accepted.
+    _filler: std::net::TcpStream,
+}
+
+impl SilentListener {
+    fn start() -> SilentListener {
+        use std::os::fd::AsRawFd;
+
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        // std listens with a backlog of 128; listen again with 0 to shrink the accept queue
+        // to one pending connection (Linux allows re-listening to change the backlog).
+        // SAFETY: listen on a socket this function owns; no memory is passed.
+        let rc = unsafe { libc::listen(listener.as_raw_fd(), 0) };
+        assert_eq!(rc, 0, "listen(fd, 0): {}", std::io::Error::last_os_error());
+        let addr = listener.local_addr().unwrap();
+        let filler = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(1))
+            .expect("the first connection fills the accept queue");
+        // Check the premise on this kernel: a further connect must time out, not succeed.
+        let probe = std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(300));
+        assert!(
+            probe
+                .as_ref()
+                .is_err_and(|e| e.kind() == std::io::ErrorKind::TimedOut),
+            "a full accept queue should make connect hang on this kernel, got {probe:?}"
+        );
+        SilentListener {
+            listener,
+            _filler: filler,
+        }
+    }
+
+    fn addr_string(&self) -> String {
+        self.listener.local_addr().unwrap().to_string()
+    }
+}
+
+#[test]
+fn server_that_never_answers_the_connect_times_out_one_line_exit_2() {
+    let silent = SilentListener::start();
+    let server = silent.addr_string();
+    let started = std::time::Instant::now();
+    let run = run_plain(&["-s", &server, "-t", "1s", "--timeout", "1s"], LIMIT);
+    let elapsed = started.elapsed();
+    assert_eq!(run.status.code(), Some(2), "stderr: {}", run.stderr);
+    assert_eq!(
+        run.stderr.trim_end(),
+        format!("shardslap: cannot connect to memcached at {server}: no answer within 1.0 s"),
+        "one line naming the server and the timeout"
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    // The probe is bounded by --timeout: 1 s, plus start-up.
+    assert!(elapsed < Duration::from_secs(4), "took {elapsed:?}");
+    assert!(
+        elapsed >= Duration::from_millis(900),
+        "gave up early: {elapsed:?}"
+    );
+}

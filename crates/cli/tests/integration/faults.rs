@@ -1,10 +1,11 @@
 //! Faults during a run that a real memcached cannot produce on cue, through a proxy in front
-//! of one (`FakeServer`): a stall, garbage, a connection closed mid-reply. The run reports the
-//! fault in its counters, never dies of it, and ends on time.
+//! of one (`FakeServer`): a stall, garbage, a connection closed mid-reply; and, over UDP
+//! (`UdpDropProxy`), lost reply datagrams. The run reports the fault in its counters, never
+//! dies of it, and ends on time.
 
 use std::time::Duration;
 
-use shardslap_testkit::{FakeServer, Fault, MemcachedServer};
+use shardslap_testkit::{FakeServer, Fault, MemcachedServer, ServerOptions, UdpDropProxy};
 
 use crate::engine_counts::LIMIT;
 use crate::util::run_with_json;
@@ -84,4 +85,54 @@ fn a_reply_cut_mid_value_with_reconnect_is_counted_and_the_run_goes_on() {
     assert_eq!(run.counter("disconnects"), 1);
     assert_eq!(run.counter("reconnects"), 1);
     assert!(run.counter("cmd_get") > 1000);
+}
+
+#[test]
+fn lost_udp_replies_are_udp_timeouts_and_the_run_goes_on() {
+    let server = MemcachedServer::start_with(ServerOptions {
+        udp: true,
+        ..ServerOptions::default()
+    });
+    // Every 300th GET reply datagram is lost. The default workload's replies (1 KiB values)
+    // take one datagram each, so each loss is one GET that never gets its answer.
+    let proxy = UdpDropProxy::start(server.addr(), 300);
+    let addr = proxy.addr_string();
+    let mut args = vec!["-s", addr.as_str()];
+    args.extend_from_slice(&["-U", "-T", "1", "-c", "4", "-t", "2s", "--timeout", "0.2s"]);
+    let before = server.stats();
+    let run = run_with_json(&args, LIMIT);
+    let delta = server.stats().since(&before);
+    run.assert_success();
+    let dropped = proxy.dropped();
+    let timeouts = run.counter("udp_timeouts");
+    assert!(timeouts > 0, "the proxy dropped {dropped} datagrams");
+    // Each lost reply is waited for (at most --timeout) and counted, at the deadline too.
+    assert_eq!(timeouts, dropped, "one timeout per dropped datagram");
+    assert!(run.counter("packets_dropped") >= timeouts);
+    assert_eq!(
+        run.counter("errors"),
+        timeouts,
+        "timeouts are the only errors"
+    );
+    // The server answered every request; the lost answers are the difference.
+    assert_eq!(delta.cmd_get, run.counter("cmd_get") + timeouts, "cmd_get");
+    assert_eq!(delta.cmd_set, run.counter("cmd_set"), "cmd_set");
+    assert_eq!(
+        proxy.get_datagrams(),
+        delta.cmd_get,
+        "one reply datagram per GET"
+    );
+    assert_eq!(
+        run.counter("written_bytes"),
+        delta.bytes_read,
+        "every request arrived"
+    );
+    // The sockets stayed in use: the run kept going after the losses, and ended on time.
+    assert!(
+        run.counter("cmd_get") > 20 * timeouts,
+        "{} GETs",
+        run.counter("cmd_get")
+    );
+    assert_eq!(run.counter("disconnects") + run.counter("reconnects"), 0);
+    assert!(duration_s(&run) < 2.6, "ends on time: {}", duration_s(&run));
 }

@@ -9,6 +9,7 @@ mod util;
 
 mod cli_errors;
 mod engine_counts;
+mod env_errors;
 mod faults;
 mod interrupted;
 mod live;
