@@ -8,23 +8,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 . scripts/lib/ensure-memcached.sh
+. scripts/lib/start-memcached.sh
 ensure_memcached
 
 cargo build --release --quiet
 
-# A free loopback port: one nothing answers on.
-port=21211
-while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
-
-user_args=()
-[ "$(id -u)" -ne 0 ] || user_args=(-u root)
-"${SHARDSLAP_MEMCACHED:-memcached}" -l 127.0.0.1 -p "$port" -U 0 -m 1024 -t 2 "${user_args[@]}" &
-mc_pid=$!
-trap 'kill "$mc_pid" 2>/dev/null; wait "$mc_pid" 2>/dev/null || true' EXIT
-for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-    sleep 0.05
-done
+start_memcached -m 1024 -t 2
+port=$mc_port
 
 out_dir=${DEMO_OUT:-target/demo}
 mkdir -p "$out_dir"

@@ -142,7 +142,7 @@ fn timeseries_json(points: &[TimePoint]) -> Vec<Value> {
 }
 
 fn summary_json(s: &LatencySummary, period_s: f64) -> Value {
-    json!({
+    let mut summary = json!({
         "ops": s.ops,
         "tps": per_sec(s.ops, period_s),
         "misses": s.misses,
@@ -150,8 +150,11 @@ fn summary_json(s: &LatencySummary, period_s: f64) -> Value {
         "p99_us": s.p99_us,
         "p999_us": s.p999_us,
         "max_us": s.max_us,
-        "hdr": s.hdr,
-    })
+    });
+    if let Some(hdr) = &s.hdr {
+        summary["hdr"] = json!(hdr);
+    }
+    summary
 }
 
 fn per_sec(count: u64, secs: f64) -> f64 {
@@ -167,7 +170,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::report::{OpSummary, Warmup};
+    use crate::report::{OpSummary, Warmup, PERIOD_HDR_SIGFIG};
     use crate::stats::ShardStats;
     use crate::test_support::report;
 
@@ -338,12 +341,19 @@ mod tests {
             keys(&v["timeseries"][0]),
             sorted(vec!["t_s", "get", "set", "total", "shard_ops"])
         );
-        assert_eq!(
-            keys(&v["timeseries"][0]["get"]),
-            sorted(vec![
-                "ops", "tps", "misses", "p50_us", "p99_us", "p999_us", "max_us", "hdr"
-            ])
-        );
+        let point_keys = vec![
+            "ops", "tps", "misses", "p50_us", "p99_us", "p999_us", "max_us",
+        ];
+        for op in ["get", "set"] {
+            assert_eq!(keys(&v["timeseries"][0][op]), sorted(point_keys.clone()));
+        }
+        let mut total_keys = point_keys;
+        total_keys.push("hdr");
+        assert_eq!(keys(&v["timeseries"][0]["total"]), sorted(total_keys));
+        // The total's period histogram is the period's, at two digits.
+        let hdr = decode_hdr(v["timeseries"][0]["total"]["hdr"].as_str().unwrap()).unwrap();
+        assert_eq!(hdr.len(), 2);
+        assert_eq!(hdr.sigfig(), PERIOD_HDR_SIGFIG);
     }
 
     #[test]

@@ -25,7 +25,7 @@ pub use json::{decode_hdr, encode_hdr, render_json, SCHEMA_VERSION};
 pub use latency::{
     hdr_percentile_us, log2_bucket, LatencyStats, Percentile, LOG2_BUCKETS, PERCENTILES,
 };
-pub use report::{LatencySummary, OpSummary, Report, TimePoint, Warmup};
+pub use report::{LatencySummary, OpSummary, Report, TimePoint, Warmup, PERIOD_HDR_SIGFIG};
 pub use run_info::RunInfo;
 pub use stats::{merge_all, Counters, OpStats, ShardStats};
 pub use text::{render_banner, render_final, render_period, PeriodTables};

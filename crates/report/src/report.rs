@@ -6,6 +6,8 @@
 
 use std::time::Duration;
 
+use hdrhistogram::Histogram;
+
 use crate::json::encode_hdr;
 use crate::latency::LatencyStats;
 use crate::run_info::RunInfo;
@@ -91,13 +93,32 @@ pub struct OpSummary {
 }
 
 impl From<&OpStats> for OpSummary {
+    /// Only `total` keeps its period histogram: it is what merged plots over
+    /// time use, and one histogram per point keeps a long run's time series
+    /// to about a kilobyte a period.
     fn from(ops: &OpStats) -> Self {
+        let numbers = |s: &LatencyStats| LatencySummary {
+            hdr: None,
+            ..LatencySummary::numbers(s)
+        };
         Self {
-            get: LatencySummary::from(&ops.get),
-            set: LatencySummary::from(&ops.set),
+            get: numbers(&ops.get),
+            set: numbers(&ops.set),
             total: LatencySummary::from(&ops.total),
         }
     }
+}
+
+/// Significant digits of a time-series point's histogram: merged period
+/// percentiles are within 1%, which a plot over time cannot show, and the
+/// encoding is a fraction of a full-precision one (whose totals keep 3).
+pub const PERIOD_HDR_SIGFIG: u8 = 2;
+
+/// `hist` re-recorded at [`PERIOD_HDR_SIGFIG`] digits over the same bounds.
+fn coarse_histogram(hist: &Histogram<u64>) -> Option<Histogram<u64>> {
+    let mut coarse = Histogram::new_with_bounds(hist.low(), hist.high(), PERIOD_HDR_SIGFIG).ok()?;
+    coarse.add(hist).ok()?;
+    Some(coarse)
 }
 
 /// What a time-series point keeps per operation type: a few numbers and
@@ -116,14 +137,18 @@ pub struct LatencySummary {
     pub p999_us: f64,
     /// Largest latency, µs.
     pub max_us: f64,
-    /// The period's HdrHistogram, encoded as every JSON `hdr` field is
-    /// ([`crate::encode_hdr`]); `None` if it cannot be serialized. A sparse
-    /// period histogram encodes to a few hundred bytes.
+    /// The period's HdrHistogram at [`PERIOD_HDR_SIGFIG`] significant
+    /// digits, encoded as every JSON `hdr` field is ([`crate::encode_hdr`]),
+    /// for `total` only (`None` for get and set, or if it cannot be
+    /// serialized). It lets runs from several hosts merge period by period;
+    /// at two digits it takes a few hundred bytes, so a long run's time
+    /// series stays small in memory and in the file.
     pub hdr: Option<String>,
 }
 
-impl From<&LatencyStats> for LatencySummary {
-    fn from(s: &LatencyStats) -> Self {
+impl LatencySummary {
+    /// The numbers of `s`, without its histogram.
+    fn numbers(s: &LatencyStats) -> Self {
         Self {
             ops: s.count(),
             misses: s.misses(),
@@ -131,7 +156,16 @@ impl From<&LatencyStats> for LatencySummary {
             p99_us: s.percentile_us(0.99),
             p999_us: s.percentile_us(0.999),
             max_us: s.max_ns() as f64 / 1000.0,
-            hdr: encode_hdr(s.histogram()).ok(),
+            hdr: None,
+        }
+    }
+}
+
+impl From<&LatencyStats> for LatencySummary {
+    fn from(s: &LatencyStats) -> Self {
+        Self {
+            hdr: coarse_histogram(s.histogram()).and_then(|h| encode_hdr(&h).ok()),
+            ..Self::numbers(s)
         }
     }
 }

@@ -416,7 +416,8 @@ mod tests {
         let file: ResultFile = serde_json::from_str(&text).unwrap();
         assert_eq!(serde_json::to_value(&file).unwrap(), original);
         assert_eq!(file.run.host.as_deref(), Some("bench-1"));
-        assert!(file.timeseries[0].get.hdr.is_some());
+        assert!(file.timeseries[0].total.hdr.is_some());
+        assert!(file.timeseries[0].get.hdr.is_none());
     }
 
     #[test]

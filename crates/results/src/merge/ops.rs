@@ -168,7 +168,7 @@ pub(crate) struct HdrPart<'a> {
 pub(crate) fn sum_histograms<'a>(
     parts: impl IntoIterator<Item = HdrPart<'a>>,
 ) -> Result<Histogram<u64>, ResultsError> {
-    let mut sum = empty_histogram();
+    let mut hists = Vec::new();
     for HdrPart { file, at, hdr, ops } in parts {
         let hist = decode_field(hdr, file, &at)?;
         if hist.len() != ops {
@@ -178,7 +178,19 @@ pub(crate) fn sum_histograms<'a>(
                 problem: format!("holds {} samples, but ops is {ops}", hist.len()),
             });
         }
-        if sum.add(&hist).is_err() {
+        hists.push(hist);
+    }
+    // At the precision of the coarsest part (time-series points keep two
+    // digits, totals three): finer parts coarsen exactly into it, while a
+    // coarse part recorded into a finer histogram would move its values.
+    let sigfig = hists
+        .iter()
+        .map(Histogram::sigfig)
+        .min()
+        .unwrap_or(HDR_SIGFIG);
+    let mut sum = empty_histogram_with(sigfig);
+    for hist in &hists {
+        if sum.add(hist).is_err() {
             // Only if the file's bounds exceed ours: saturate as recording does.
             for v in hist.iter_recorded() {
                 sum.saturating_record_n(v.value_iterated_to(), v.count_at_value());
@@ -190,9 +202,16 @@ pub(crate) fn sum_histograms<'a>(
 
 /// An empty histogram with the bounds every shardslap histogram has.
 pub(crate) fn empty_histogram() -> Histogram<u64> {
+    empty_histogram_with(HDR_SIGFIG)
+}
+
+/// An empty histogram with those bounds at `sigfig` significant digits
+/// (clamped to what HdrHistogram supports).
+fn empty_histogram_with(sigfig: u8) -> Histogram<u64> {
     // Invariant: the report crate's constant bounds are valid (it builds
-    // its own histograms from them the same way), so this cannot fail.
-    Histogram::new_with_bounds(HDR_LOWEST_NS, HDR_HIGHEST_NS, HDR_SIGFIG)
+    // its own histograms from them the same way) at any supported
+    // precision, so this cannot fail.
+    Histogram::new_with_bounds(HDR_LOWEST_NS, HDR_HIGHEST_NS, sigfig.clamp(1, 5))
         .expect("the report crate's histogram bounds are valid")
 }
 
