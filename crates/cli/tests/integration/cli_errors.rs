@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::util::run_plain;
+use crate::util::{run_plain, TempDir};
 
 const LIMIT: Duration = Duration::from_secs(20);
 
@@ -73,6 +73,28 @@ fn missing_cfg_file_is_rejected() {
         &["-s", "127.0.0.1:1", "-F", "/nonexistent/x.cnf"],
         "/nonexistent/x.cnf",
     );
+}
+
+#[test]
+fn malformed_cfg_file_names_the_file_and_the_line() {
+    let dir = TempDir::new("bad-cfg");
+    let path = dir.path("bad.cnf");
+    // memaslap would accept this silently; the third line's key length is out of range.
+    std::fs::write(
+        &path,
+        "key\n64 64 1\n8 8 1\nvalue\n1024 1024 1\ncmd\n0 0.1\n1 0.9\n",
+    )
+    .unwrap();
+    let file = path.to_str().unwrap();
+    let run = run_plain(&["-s", "127.0.0.1:1", "-F", file], LIMIT);
+    assert_usage_error(&["-s", "127.0.0.1:1", "-F", file], "line 3: ");
+    assert!(run.stderr.contains(file), "{}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+}
+
+#[test]
+fn reversed_core_range_is_rejected() {
+    assert_usage_error(&["-s", "127.0.0.1:1", "--cores", "1-0"], "--cores");
 }
 
 #[test]
