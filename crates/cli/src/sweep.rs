@@ -24,6 +24,9 @@ use crate::run::{exit_code, measure};
 
 /// Runs the sweep described by `argv` (everything after `sweep`).
 pub fn main(argv: Vec<OsString>) -> anyhow::Result<ExitCode> {
+    if argv.iter().any(|a| a == "-h" || a == "--help") {
+        print!("{SWEEP_HELP}");
+    }
     let (output, run_argv) = split_output(argv)?;
     let mut full_argv = vec![OsString::from("shardslap sweep")];
     full_argv.extend(run_argv);
@@ -83,6 +86,20 @@ pub fn main(argv: Vec<OsString>) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot write sweep file '{}'", output.display()))?;
     Ok(code)
 }
+
+/// What `sweep --help` says before the run options it shares with a plain run.
+const SWEEP_HELP: &str = "\
+shardslap sweep: the same workload on 1, 2, 4, ... up to every core of --cores (default: this
+process's CPUs), one run per step; prints and saves ops/s, ops per client CPU-second and the
+scaling efficiency of both against the one-core step. Plot it with `shardslap plot SWEEP.json`.
+
+  -o, --output SWEEP.json   where the results go (required)
+  -c N                      concurrency PER CORE: step k runs k x N connections
+  (-T and --json are not accepted: one shard per core, and the sweep file is the output;
+   memaslap's -o is --overwrite here)
+
+Run options:
+";
 
 const STEP_HEADER: &str = "cores  shards  conns        ops/s   ops/CPU-s  throughput eff  CPU eff";
 
