@@ -99,6 +99,18 @@ fn check_op(
     assert_eq!(&hist, reference.histogram());
 }
 
+/// [`check_op`] for get, set and total.
+fn check_ops(merged: &ResultFile, parts: [&ResultFile; 2], reference: &OpStats, tol: f64) {
+    for op in OpKind::ALL {
+        check_op(
+            merged.totals.op(op),
+            [parts[0].totals.op(op), parts[1].totals.op(op)],
+            reference_op(reference, op),
+            tol,
+        );
+    }
+}
+
 #[test]
 fn merge_equals_one_client_that_saw_every_request() {
     let (a, b, inputs) = two_runs(false);
@@ -108,24 +120,7 @@ fn merge_equals_one_client_that_saw_every_request() {
 
     // Nanosecond samples: stddev is approximate (see `merge_op`), but by
     // far less than this.
-    check_op(
-        &merged.totals.get,
-        [&fa.totals.get, &fb.totals.get],
-        &reference.get,
-        1e-6,
-    );
-    check_op(
-        &merged.totals.set,
-        [&fa.totals.set, &fb.totals.set],
-        &reference.set,
-        1e-6,
-    );
-    check_op(
-        &merged.totals.total,
-        [&fa.totals.total, &fb.totals.total],
-        &reference.total,
-        1e-6,
-    );
+    check_ops(&merged, [fa, fb], &reference, 1e-6);
 
     // Every counter, whatever its name, is the sum.
     assert_eq!(merged.counters.len(), 19);
@@ -203,24 +198,7 @@ fn stddev_is_exact_for_whole_microsecond_latencies() {
     let merged = merge(&inputs).unwrap();
     let reference = one_client(&[&a, &b]);
     let (fa, fb) = (&inputs[0].1, &inputs[1].1);
-    check_op(
-        &merged.totals.get,
-        [&fa.totals.get, &fb.totals.get],
-        &reference.get,
-        1e-9,
-    );
-    check_op(
-        &merged.totals.set,
-        [&fa.totals.set, &fb.totals.set],
-        &reference.set,
-        1e-9,
-    );
-    check_op(
-        &merged.totals.total,
-        [&fa.totals.total, &fb.totals.total],
-        &reference.total,
-        1e-9,
-    );
+    check_ops(&merged, [fa, fb], &reference, 1e-9);
 }
 
 #[test]
