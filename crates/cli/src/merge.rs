@@ -1,12 +1,14 @@
 //! `shardslap merge A.json B.json … -o MERGED.json`: runs made at the same time on several
 //! hosts, merged exactly into one result of the same schema (with a `sources` list).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
 use shardslap_results::{load, merge};
+
+use crate::output::{label, write_output};
 
 /// Arguments of `shardslap merge`.
 #[derive(Debug, Parser)]
@@ -44,22 +46,4 @@ pub fn main(args: MergeArgs) -> anyhow::Result<ExitCode> {
         merged.run.shards,
     );
     Ok(ExitCode::SUCCESS)
-}
-
-/// A file's name as the label of its series and sources entry.
-pub fn label(path: &Path) -> String {
-    path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    )
-}
-
-/// Writes `text` to `path`, or to stdout for `-`.
-pub fn write_output(path: &Path, text: &str) -> anyhow::Result<()> {
-    if path == Path::new("-") {
-        use std::io::Write;
-        let _ = std::io::stdout().lock().write_all(text.as_bytes());
-        return Ok(());
-    }
-    std::fs::write(path, text).with_context(|| format!("cannot write '{}'", path.display()))
 }

@@ -1,11 +1,12 @@
-//! Where results go: the banner, the periodic tables, the final text report and the JSON file.
+//! Where results go: the banner, the periodic tables, the final text report and the JSON file,
+//! and the files the result-file subcommands write.
 //!
 //! The text goes to stdout, except when `--json -` claims stdout for the JSON: then the text
 //! goes to stderr so that stdout stays machine-readable.
 
 use std::fs::File;
 use std::io::{self, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use shardslap_config::{JsonTarget, RunConfig};
@@ -136,4 +137,21 @@ impl JsonSink {
                 .with_context(|| format!("cannot write --json file '{}'", path.display())),
         }
     }
+}
+
+/// A file's name as the label of its series and sources entry.
+pub fn label(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// Writes `text` to `path`, or to stdout for `-`.
+pub fn write_output(path: &Path, text: &str) -> anyhow::Result<()> {
+    if path == Path::new("-") {
+        let _ = io::stdout().lock().write_all(text.as_bytes());
+        return Ok(());
+    }
+    std::fs::write(path, text).with_context(|| format!("cannot write '{}'", path.display()))
 }

@@ -13,7 +13,7 @@ use shardslap_plot::{
 };
 use shardslap_results::{load_any, percentile_spectrum, AnyResult, OpKind, ResultFile, SweepFile};
 
-use crate::merge::{label, write_output};
+use crate::output::{label, write_output};
 
 /// Arguments of `shardslap plot`.
 #[derive(Debug, Parser)]

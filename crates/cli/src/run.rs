@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use shardslap_config::{plan, Args, RunConfig};
+use shardslap_config::{plan, unix_now_s, Args, RunConfig};
 use shardslap_engine::{preflight, run_info, signals, Preflight, RunObserver};
 use shardslap_report::{render_banner, render_final, Report};
 
@@ -61,10 +61,4 @@ pub fn exit_code(report: &Report) -> ExitCode {
         }
         (None, None) => ExitCode::SUCCESS,
     }
-}
-
-fn unix_now_s() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
 }

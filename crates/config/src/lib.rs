@@ -20,5 +20,5 @@ pub use args::Args;
 pub use cpuset::{affinity_cpus, format_cpu_list, parse_cpu_list};
 pub use error::ConfigError;
 pub use plan::{plan, ConcurrencySpec, ShardPlan, ShardSpec};
-pub use run_config::{JsonTarget, RunConfig, StopCondition, DEFAULT_RUN_TIME};
+pub use run_config::{unix_now_s, JsonTarget, RunConfig, StopCondition, DEFAULT_RUN_TIME};
 pub use server::{ServerAddr, DEFAULT_PORT};

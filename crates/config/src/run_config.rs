@@ -394,7 +394,10 @@ fn start_at(at: f64, now_s: f64, warnings: &mut Vec<String>) -> Result<f64, Conf
     Ok(at)
 }
 
-fn unix_now_s() -> f64 {
+/// The wall clock in Unix seconds, the unit of `--start-at` and of a result's `started_at`
+/// (0 if the clock is before 1970).
+#[must_use]
+pub fn unix_now_s() -> f64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())

@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use glommio::{LocalExecutorBuilder, Placement};
-use shardslap_config::{RunConfig, ShardPlan};
+use shardslap_config::{unix_now_s, RunConfig, ShardPlan};
 use shardslap_report::{OpSummary, Report, RunInfo, ShardStats, TimePoint, Warmup};
 use shardslap_workload::{build_distribution, CharBlock, CHAR_BLOCK_LEN};
 
@@ -392,10 +392,4 @@ fn start_instant(start_at_unix_s: Option<f64>) -> (Instant, f64) {
     let lead_s = START_LEAD.as_secs_f64();
     let wait_s = start_at_unix_s.map_or(lead_s, |at| (at - now_unix_s).max(lead_s));
     (now + Duration::from_secs_f64(wait_s), now_unix_s + wait_s)
-}
-
-fn unix_now_s() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
 }

@@ -168,14 +168,7 @@ impl LatencyStats {
         for (mine, theirs) in self.dist.iter_mut().zip(dist) {
             *mine += theirs;
         }
-        if self.hdr.add(hdr).is_err() {
-            // Only reachable if the bounds differ; re-record value by value,
-            // saturating like `record` does.
-            for v in hdr.iter_recorded() {
-                self.hdr
-                    .saturating_record_n(v.value_iterated_to(), v.count_at_value());
-            }
-        }
+        add_histogram(&mut self.hdr, hdr);
     }
 
     /// Empties the accumulator, keeping the histogram's allocation.
@@ -359,11 +352,32 @@ pub fn hdr_percentile_us(hist: &Histogram<u64>, q: f64, min_ns: u64, max_ns: u64
     ns.max(min_ns).min(max_ns) as f64 / 1000.0
 }
 
-fn new_histogram() -> Histogram<u64> {
+/// An empty histogram with every shardslap histogram's bounds
+/// ([`HDR_LOWEST_NS`]..=[`HDR_HIGHEST_NS`]) at `sigfig` significant digits,
+/// clamped to what HdrHistogram supports (1..=5).
+#[must_use]
+pub fn empty_histogram(sigfig: u8) -> Histogram<u64> {
     // Invariant: the constant bounds meet new_with_bounds's preconditions
-    // (low >= 1, high >= 2 * low, sigfig <= 5), so this cannot fail.
-    Histogram::new_with_bounds(HDR_LOWEST_NS, HDR_HIGHEST_NS, HDR_SIGFIG)
+    // (low >= 1, high >= 2 * low) and sigfig is clamped to 1..=5, so this
+    // cannot fail.
+    Histogram::new_with_bounds(HDR_LOWEST_NS, HDR_HIGHEST_NS, sigfig.clamp(1, 5))
         .expect("constant histogram bounds are valid")
+}
+
+/// Adds `from` into `into`. Where `from` holds values beyond `into`'s
+/// bounds (a histogram read from a file), they are re-recorded one by one,
+/// saturating as recording does. A finer `from` coarsens exactly into a
+/// coarser `into`.
+pub fn add_histogram(into: &mut Histogram<u64>, from: &Histogram<u64>) {
+    if into.add(from).is_err() {
+        for v in from.iter_recorded() {
+            into.saturating_record_n(v.value_iterated_to(), v.count_at_value());
+        }
+    }
+}
+
+fn new_histogram() -> Histogram<u64> {
+    empty_histogram(HDR_SIGFIG)
 }
 
 fn ln_fixed(t_us: u64) -> u128 {

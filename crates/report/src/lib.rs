@@ -23,7 +23,8 @@ pub mod text;
 pub use error::ReportError;
 pub use json::{decode_hdr, encode_hdr, render_json, SCHEMA_VERSION};
 pub use latency::{
-    hdr_percentile_us, log2_bucket, LatencyStats, Percentile, LOG2_BUCKETS, PERCENTILES,
+    add_histogram, empty_histogram, hdr_percentile_us, log2_bucket, LatencyStats, Percentile,
+    LOG2_BUCKETS, PERCENTILES,
 };
 pub use report::{LatencySummary, OpSummary, Report, TimePoint, Warmup, PERIOD_HDR_SIGFIG};
 pub use run_info::RunInfo;

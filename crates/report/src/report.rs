@@ -9,7 +9,7 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 
 use crate::json::encode_hdr;
-use crate::latency::LatencyStats;
+use crate::latency::{add_histogram, empty_histogram, LatencyStats};
 use crate::run_info::RunInfo;
 use crate::stats::{merge_all, OpStats, ShardStats};
 
@@ -97,13 +97,9 @@ impl From<&OpStats> for OpSummary {
     /// time use, and one histogram per point keeps a long run's time series
     /// to about a kilobyte a period.
     fn from(ops: &OpStats) -> Self {
-        let numbers = |s: &LatencyStats| LatencySummary {
-            hdr: None,
-            ..LatencySummary::numbers(s)
-        };
         Self {
-            get: numbers(&ops.get),
-            set: numbers(&ops.set),
+            get: LatencySummary::numbers(&ops.get),
+            set: LatencySummary::numbers(&ops.set),
             total: LatencySummary::from(&ops.total),
         }
     }
@@ -114,11 +110,11 @@ impl From<&OpStats> for OpSummary {
 /// encoding is a fraction of a full-precision one (whose totals keep 3).
 pub const PERIOD_HDR_SIGFIG: u8 = 2;
 
-/// `hist` re-recorded at [`PERIOD_HDR_SIGFIG`] digits over the same bounds.
-fn coarse_histogram(hist: &Histogram<u64>) -> Option<Histogram<u64>> {
-    let mut coarse = Histogram::new_with_bounds(hist.low(), hist.high(), PERIOD_HDR_SIGFIG).ok()?;
-    coarse.add(hist).ok()?;
-    Some(coarse)
+/// `hist` re-recorded at [`PERIOD_HDR_SIGFIG`] digits.
+fn coarse_histogram(hist: &Histogram<u64>) -> Histogram<u64> {
+    let mut coarse = empty_histogram(PERIOD_HDR_SIGFIG);
+    add_histogram(&mut coarse, hist);
+    coarse
 }
 
 /// What a time-series point keeps per operation type: a few numbers and
@@ -164,7 +160,7 @@ impl LatencySummary {
 impl From<&LatencyStats> for LatencySummary {
     fn from(s: &LatencyStats) -> Self {
         Self {
-            hdr: coarse_histogram(s.histogram()).and_then(|h| encode_hdr(&h).ok()),
+            hdr: encode_hdr(&coarse_histogram(s.histogram())).ok(),
             ..Self::numbers(s)
         }
     }

@@ -5,8 +5,10 @@
 
 use hdrhistogram::Histogram;
 use serde_json::Map;
-use shardslap_report::latency::{HDR_HIGHEST_NS, HDR_LOWEST_NS, HDR_SIGFIG};
-use shardslap_report::{encode_hdr, hdr_percentile_us, PERCENTILES};
+use shardslap_report::latency::HDR_SIGFIG;
+use shardslap_report::{
+    add_histogram, empty_histogram, encode_hdr, hdr_percentile_us, PERCENTILES,
+};
 
 use crate::error::ResultsError;
 use crate::schema::{decode_field, LatencyUs, OpEntry, OpKind, OpsObject};
@@ -72,7 +74,7 @@ pub(crate) fn merge_op(
         [] => (
             LatencyUs::default(),
             // An empty histogram always encodes; `ok()` as the writer does.
-            encode_hdr(&empty_histogram()).ok(),
+            encode_hdr(&empty_histogram(HDR_SIGFIG)).ok(),
         ),
         [(_, only)] => (only.latency_us.clone(), only.hdr.clone()),
         _ => {
@@ -188,31 +190,11 @@ pub(crate) fn sum_histograms<'a>(
         .map(Histogram::sigfig)
         .min()
         .unwrap_or(HDR_SIGFIG);
-    let mut sum = empty_histogram_with(sigfig);
+    let mut sum = empty_histogram(sigfig);
     for hist in &hists {
-        if sum.add(hist).is_err() {
-            // Only if the file's bounds exceed ours: saturate as recording does.
-            for v in hist.iter_recorded() {
-                sum.saturating_record_n(v.value_iterated_to(), v.count_at_value());
-            }
-        }
+        add_histogram(&mut sum, hist);
     }
     Ok(sum)
-}
-
-/// An empty histogram with the bounds every shardslap histogram has.
-pub(crate) fn empty_histogram() -> Histogram<u64> {
-    empty_histogram_with(HDR_SIGFIG)
-}
-
-/// An empty histogram with those bounds at `sigfig` significant digits
-/// (clamped to what HdrHistogram supports).
-fn empty_histogram_with(sigfig: u8) -> Histogram<u64> {
-    // Invariant: the report crate's constant bounds are valid (it builds
-    // its own histograms from them the same way) at any supported
-    // precision, so this cannot fail.
-    Histogram::new_with_bounds(HDR_LOWEST_NS, HDR_HIGHEST_NS, sigfig.clamp(1, 5))
-        .expect("the report crate's histogram bounds are valid")
 }
 
 /// Element-wise sum, as long as the longest input.
