@@ -41,6 +41,24 @@ pub(crate) struct Behaviour {
     pub(crate) rate: Option<(u64, usize)>,
 }
 
+impl Behaviour {
+    /// The behaviour `cfg` asks of every concurrency.
+    pub(crate) fn of(cfg: &shardslap_config::RunConfig) -> Behaviour {
+        Behaviour {
+            protocol: if cfg.binary {
+                Protocol::Binary
+            } else {
+                Protocol::Ascii
+            },
+            multi_get_keys: cfg.multi_get_keys,
+            pipeline: cfg.pipeline,
+            reconnect: cfg.reconnect,
+            timeout: cfg.timeout,
+            rate: cfg.tps_limit.map(|rate| (rate, cfg.concurrency)),
+        }
+    }
+}
+
 /// Why a concurrency stopped before the run did.
 pub(crate) type ConnError = LinkError;
 

@@ -11,9 +11,11 @@ use shardslap_config::{unix_now_s, RunConfig, ShardPlan};
 use shardslap_report::{OpSummary, Report, RunInfo, ShardStats, TimePoint, Warmup};
 use shardslap_workload::{build_distribution, CharBlock, CHAR_BLOCK_LEN};
 
+use crate::driver;
 use crate::preflight::IO_MEMORY_BYTES;
 use crate::shard::{self, ExitGuard, ShardInputs, ShardMsg};
-use crate::{signals, EngineError, Preflight, RunControl};
+use crate::uring::Ring;
+use crate::{signals, DataPath, EngineError, Preflight, RunControl};
 
 /// How long the main thread waits between looks at signals and faults.
 const MAIN_POLL: Duration = Duration::from_millis(20);
@@ -67,6 +69,10 @@ pub fn run(
         &mut seed_rng,
     ));
     let server_addrs = Arc::new(preflight.server_addrs);
+    let data_path = preflight.data_path;
+    if let Some(notice) = data_path.notice() {
+        eprintln!("{notice}");
+    }
     let shard_count = plan.shards.len();
     let cpus: Vec<usize> = plan.shards.iter().map(|s| s.cpu).collect();
 
@@ -97,11 +103,26 @@ pub fn run(
     for (cpu, shards) in by_cpu {
         let first_shard = shards.first().map_or(0, |(inputs, _)| inputs.spec.shard);
         let tx = tx.clone();
+        let data_path = data_path.clone();
         let handle = LocalExecutorBuilder::new(Placement::Fixed(cpu))
             .name(&format!("cpu-{cpu}"))
             .io_memory(IO_MEMORY_BYTES)
             .ring_depth(RING_DEPTH)
             .spawn(move || async move {
+                let shards = match data_path {
+                    // The ring is made on the executor's own thread: it has a single issuer.
+                    DataPath::Ring => match Ring::new() {
+                        Ok(ring) => return driver::run(ring, shards, tx).await,
+                        Err(err) => {
+                            eprintln!(
+                                "shardslap: cpu {cpu}: cannot set up the io_uring data path \
+                                 ({err}); using glommio's sockets"
+                            );
+                            shards
+                        }
+                    },
+                    DataPath::Glommio(_) => shards,
+                };
                 let tasks: Vec<_> = shards
                     .into_iter()
                     .map(|(inputs, guard)| {
@@ -188,7 +209,7 @@ impl<'c> Collector<'c> {
         Self {
             shard_count,
             control,
-            period: stat_freq.unwrap_or(Duration::from_secs(1)),
+            period: stat_freq.unwrap_or(crate::shard::DEFAULT_PERIOD),
             start_at_unix_s,
             shards,
             warmup: ShardStats::new(0, 0),

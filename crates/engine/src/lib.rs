@@ -15,6 +15,8 @@
 
 mod conn;
 mod control;
+mod data_path;
+mod driver;
 mod error;
 mod info;
 pub mod launch;
@@ -25,8 +27,10 @@ mod request;
 mod routes;
 mod shard;
 pub mod signals;
+mod uring;
 
 pub use control::RunControl;
+pub use data_path::{DataPath, GlommioReason, DATA_PATH_ENV};
 pub use error::EngineError;
 pub use info::run_info;
 pub use launch::{run, PeriodSample, RunObserver};

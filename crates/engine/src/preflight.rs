@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use shardslap_config::RunConfig;
 
-use crate::EngineError;
+use crate::{DataPath, EngineError};
 
 /// Registered io memory each executor asks glommio for. Small on purpose: the locked-memory
 /// limit is often 8 MiB or less, and network I/O does not use registered buffers.
@@ -22,6 +22,8 @@ const PROBE_TIMEOUT_MAX: Duration = Duration::from_secs(5);
 pub struct Preflight {
     /// One resolved address per `-s` server, in order.
     pub server_addrs: Vec<SocketAddr>,
+    /// How the run's bytes move.
+    pub data_path: DataPath,
 }
 
 /// Validates that the run can start: supported options, io_uring, memlock, servers reachable.
@@ -43,7 +45,10 @@ pub fn preflight(cfg: &RunConfig) -> Result<Preflight, EngineError> {
             Ok(addr)
         })
         .collect::<Result<Vec<_>, EngineError>>()?;
-    Ok(Preflight { server_addrs })
+    Ok(Preflight {
+        server_addrs,
+        data_path: DataPath::choose(cfg),
+    })
 }
 
 /// The largest datagram a UDP request may be: the IPv4 UDP payload limit (memcached reads up

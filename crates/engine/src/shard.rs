@@ -14,7 +14,6 @@ use shardslap_report::ShardStats;
 use shardslap_workload::{CharBlock, SlotShape, Window, WindowParams};
 
 use crate::conn::{Behaviour, Conn, ConnError};
-use crate::request::Protocol;
 use crate::routes::Routes;
 use crate::RunControl;
 
@@ -95,6 +94,42 @@ pub(crate) struct ShardState {
 }
 
 impl ShardState {
+    /// The state of shard `shard` on `cpu` before it connects.
+    pub(crate) fn new(shard: usize, cpu: usize, block: Arc<CharBlock>, cfg: &RunConfig) -> Self {
+        ShardState {
+            stats: RefCell::new(ShardStats::new(shard, cpu)),
+            block,
+            stop: Cell::new(false),
+            deadline: Cell::new(None),
+            verbose: cfg.verbose,
+            quiet: cfg.quiet,
+            verify_reports: Cell::new(0),
+            link_notes: Cell::new(0),
+        }
+    }
+
+    /// Takes the statistics gathered so far, leaving fresh ones.
+    pub(crate) fn take_stats(&self) -> ShardStats {
+        let (shard, cpu) = {
+            let stats = self.stats.borrow();
+            (stats.shard, stats.cpu)
+        };
+        self.stats.replace(ShardStats::new(shard, cpu))
+    }
+
+    /// The clock started at `start`: a time-mode run stops issuing at `start + duration`.
+    pub(crate) fn begin(&self, start: Instant, stop: StopCondition, stop_requested: bool) {
+        self.stop.set(stop_requested);
+        if let StopCondition::Time(duration) = stop {
+            self.deadline.set(Some(start + duration));
+        }
+    }
+
+    /// Ends the run early (a stop request mirrored from the main thread).
+    pub(crate) fn request_stop(&self) {
+        self.stop.set(true);
+    }
+
     /// Whether a connection should stop issuing requests at `now`.
     pub(crate) fn should_stop(&self, now: Instant) -> bool {
         self.stop.get() || self.deadline.get().is_some_and(|deadline| now >= deadline)
@@ -155,39 +190,12 @@ pub(crate) async fn run(inputs: ShardInputs, tx: Sender<ShardMsg>) {
         control,
     } = inputs;
     let shard = spec.shard;
-    let state = Rc::new(ShardState {
-        stats: RefCell::new(ShardStats::new(shard, spec.cpu)),
-        block,
-        stop: Cell::new(false),
-        deadline: Cell::new(None),
-        verbose: cfg.verbose,
-        quiet: cfg.quiet,
-        verify_reports: Cell::new(0),
-        link_notes: Cell::new(0),
-    });
+    let state = Rc::new(ShardState::new(shard, spec.cpu, block, &cfg));
 
     // Phase 1: connect and warm up every connection (concurrently).
     let warmup_started = Instant::now();
-    let params = WindowParams {
-        window_len: cfg.window_len,
-        set_proportion: cfg.workload.set_proportion,
-        get_proportion: cfg.workload.get_proportion,
-        overwrite: cfg.overwrite,
-        verify: cfg.verify,
-        exp_verify: cfg.exp_verify,
-    };
-    let behaviour = Behaviour {
-        protocol: if cfg.binary {
-            Protocol::Binary
-        } else {
-            Protocol::Ascii
-        },
-        multi_get_keys: cfg.multi_get_keys,
-        pipeline: cfg.pipeline,
-        reconnect: cfg.reconnect,
-        timeout: cfg.timeout,
-        rate: cfg.tps_limit.map(|rate| (rate, cfg.concurrency)),
-    };
+    let params = window_params(&cfg);
+    let behaviour = Behaviour::of(&cfg);
     let mut setups = Vec::with_capacity(spec.concurrencies.len());
     for conc in &spec.concurrencies {
         let window = Window::new(params, &distribution, shard as u16, conc.local_index as u16);
@@ -212,7 +220,7 @@ pub(crate) async fn run(inputs: ShardInputs, tx: Sender<ShardMsg>) {
             }
         }
     }
-    let warmup = state.stats.replace(ShardStats::new(shard, spec.cpu));
+    let warmup = state.take_stats();
     let _ = tx.send(ShardMsg::Ready {
         shard,
         warmup: Box::new(warmup),
@@ -236,10 +244,7 @@ pub(crate) async fn run(inputs: ShardInputs, tx: Sender<ShardMsg>) {
         }
         glommio::timer::sleep(wait.min(CONTROL_POLL)).await;
     }
-    state.stop.set(control.stop_requested());
-    if let StopCondition::Time(duration) = cfg.stop {
-        state.deadline.set(Some(start + duration));
-    }
+    state.begin(start, cfg.stop, control.stop_requested());
 
     // Phase 3: run every connection; the ticker hands off periods and mirrors the stop flag.
     let running = Rc::new(Cell::new(conns.len()));
@@ -256,7 +261,7 @@ pub(crate) async fn run(inputs: ShardInputs, tx: Sender<ShardMsg>) {
             running.set(running.get() - 1);
         }));
     }
-    let period = cfg.stat_freq.unwrap_or(Duration::from_secs(1));
+    let period = period_of(&cfg);
     let ticker = glommio::spawn_local(tick(
         state.clone(),
         running,
@@ -271,7 +276,7 @@ pub(crate) async fn run(inputs: ShardInputs, tx: Sender<ShardMsg>) {
     }
     let ended = Instant::now();
     ticker.await;
-    let rest = state.stats.replace(ShardStats::new(shard, spec.cpu));
+    let rest = state.take_stats();
     let _ = tx.send(ShardMsg::Done {
         shard,
         stats: Box::new(rest),
@@ -297,8 +302,7 @@ async fn tick(
         // A boundary that passed is handed off first, also after the last connection ended,
         // so a time-mode run's final period carries the in-flight tail with it.
         if now >= boundary {
-            let fresh = ShardStats::new(shard, state.stats.borrow().cpu);
-            let stats = state.stats.replace(fresh);
+            let stats = state.take_stats();
             let _ = tx.send(ShardMsg::Period {
                 shard,
                 index,
@@ -312,14 +316,34 @@ async fn tick(
             return;
         }
         if control.stop_requested() {
-            state.stop.set(true);
+            state.request_stop();
         }
         glommio::timer::sleep(CONTROL_POLL.min(boundary - now)).await;
     }
 }
 
+/// The period of the time series without `-S`.
+pub(crate) const DEFAULT_PERIOD: Duration = Duration::from_secs(1);
+
+/// The length of a statistics period: `-S`, else [`DEFAULT_PERIOD`].
+pub(crate) fn period_of(cfg: &RunConfig) -> Duration {
+    cfg.stat_freq.unwrap_or(DEFAULT_PERIOD)
+}
+
+/// What every concurrency's window is built from.
+pub(crate) fn window_params(cfg: &RunConfig) -> WindowParams {
+    WindowParams {
+        window_len: cfg.window_len,
+        set_proportion: cfg.workload.set_proportion,
+        get_proportion: cfg.workload.get_proportion,
+        overwrite: cfg.overwrite,
+        verify: cfg.verify,
+        exp_verify: cfg.exp_verify,
+    }
+}
+
 /// A per-connection seed derived from the run's seed (splitmix64 of the triple).
-fn conn_seed(seed: u64, shard: usize, conn: usize) -> u64 {
+pub(crate) fn conn_seed(seed: u64, shard: usize, conn: usize) -> u64 {
     let mut z = seed ^ ((shard as u64) << 32 | conn as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);

@@ -1,0 +1,490 @@
+//! One TCP connection on the ring's data path: its receive buffer, its two send buffers and the
+//! requests it has in flight, in the order the server will answer them. Pure bookkeeping: the
+//! driver hands its buffers to the ring and tells it what the ring did; this file splits the
+//! received bytes into replies, front request first, and never touches a socket.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use shardslap_proto::ProtoError;
+use shardslap_workload::Op;
+
+use crate::request::{Reply, Sent};
+
+/// Initial receive buffer: room for a default 1 KiB value many times over; it doubles when a
+/// reply needs more.
+const RECV_BUF_INITIAL: usize = 16 << 10;
+/// Initial capacity of each send buffer.
+const SEND_BUF_INITIAL: usize = 4 << 10;
+
+/// A request handed to this connection and not yet answered.
+#[derive(Debug)]
+pub(crate) struct InFlight {
+    /// The concurrency it belongs to.
+    pub(crate) concurrency: usize,
+    pub(crate) sent: Sent,
+    /// Operations of the request (the first `keys` of the connection's op queue).
+    keys: usize,
+    /// `-P`: when it was due; its latency counts from then.
+    pub(crate) due: Option<Instant>,
+    /// When it was handed to the ring (its response timeout counts from then).
+    pub(crate) handed: Option<Instant>,
+    /// Warm-up requests are counted but not measured.
+    pub(crate) measured: bool,
+    /// The send that carried it completed (its bytes count as written).
+    pub(crate) delivered: bool,
+    /// How far parsing its reply got.
+    reply: Reply,
+}
+
+impl InFlight {
+    /// Where its latency starts: when it was due (`-P`), else when it reached the ring.
+    pub(crate) fn latency_start(&self) -> Option<Instant> {
+        self.due.or(self.handed)
+    }
+
+    /// What its reply meant (complete once [`Connection::next_reply`] returned it).
+    pub(crate) fn outcome(&self) -> crate::request::Outcome {
+        self.reply.outcome()
+    }
+}
+
+/// Where the connection's socket is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LinkState {
+    /// A connect is in flight; it fails at `deadline`.
+    Connecting { deadline: Instant },
+    /// Connected: requests may go out.
+    Up,
+    /// Being shut down; the socket is closed once the ring has no operation of it left,
+    /// then `next` happens.
+    Closing { next: AfterClose },
+    /// No socket; with a retry scheduled (`-R`) it reconnects at `retry.next_attempt`.
+    Down,
+}
+
+/// What follows a close.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AfterClose {
+    /// Reconnect at once (a stalled or desynchronised stream; the server may be fine).
+    Recycle,
+    /// Stay down until the retry schedule says (`-R`), or for good.
+    StayDown,
+    /// The connect did not finish in time: it failed.
+    ConnectTimedOut,
+}
+
+/// Reconnect bookkeeping of a lost connection (`-R`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Retry {
+    pub(crate) lost_at: Instant,
+    pub(crate) next_attempt: Instant,
+    pub(crate) backoff: Duration,
+}
+
+/// Which of the connection's operations the ring still holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Pending {
+    pub(crate) connect: bool,
+    pub(crate) send: bool,
+    pub(crate) recv: bool,
+}
+
+impl Pending {
+    pub(crate) fn any(self) -> bool {
+        self.connect || self.send || self.recv
+    }
+}
+
+/// One TCP connection of a concurrency.
+#[derive(Debug)]
+pub(crate) struct Connection {
+    pub(crate) addr: SocketAddr,
+    /// The concurrency that owns it.
+    pub(crate) concurrency: usize,
+    pub(crate) state: LinkState,
+    pub(crate) pending: Pending,
+    /// The socket, while there is one.
+    pub(crate) fd: Option<std::os::fd::OwnedFd>,
+    pub(crate) retry: Option<Retry>,
+    /// Why a recycled connection was lost: the concurrency's fault if it cannot reconnect.
+    pub(crate) lost_reason: Option<String>,
+    /// Received, not yet consumed bytes are `recv_buf[..filled]`.
+    recv_buf: Vec<u8>,
+    filled: usize,
+    /// Requests being encoded this turn, not yet handed to the ring.
+    out: BytesMut,
+    /// The bytes of the send in flight; `sending[sent_len..]` is still to go.
+    sending: BytesMut,
+    sent_len: usize,
+    /// Requests carried by the send in flight (the newest of `queue` not yet delivered).
+    sending_requests: usize,
+    /// Requests in `out`.
+    unsent_requests: usize,
+    queue: VecDeque<InFlight>,
+    /// Operations of the queued requests, back to back in queue order.
+    ops: VecDeque<Op>,
+}
+
+impl Connection {
+    /// A connection (without a socket yet) able to hold `pipeline` requests of up to
+    /// `keys_per_request` operations without allocating.
+    pub(crate) fn new(
+        addr: SocketAddr,
+        concurrency: usize,
+        pipeline: usize,
+        keys_per_request: usize,
+    ) -> Connection {
+        Connection {
+            addr,
+            concurrency,
+            state: LinkState::Down,
+            pending: Pending::default(),
+            fd: None,
+            retry: None,
+            lost_reason: None,
+            recv_buf: vec![0; RECV_BUF_INITIAL],
+            filled: 0,
+            out: BytesMut::with_capacity(SEND_BUF_INITIAL),
+            sending: BytesMut::with_capacity(SEND_BUF_INITIAL),
+            sent_len: 0,
+            sending_requests: 0,
+            unsent_requests: 0,
+            queue: VecDeque::with_capacity(pipeline.max(1)),
+            ops: VecDeque::with_capacity(pipeline.max(1) * keys_per_request.max(1)),
+        }
+    }
+
+    /// Whether requests may be routed to it.
+    pub(crate) fn is_up(&self) -> bool {
+        self.state == LinkState::Up
+    }
+
+    /// Requests handed to it and not yet answered.
+    #[cfg(test)]
+    pub(crate) fn queued(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// When its oldest request was handed to the ring, if it was (the response timeout
+    /// counts from then).
+    pub(crate) fn oldest_handed(&self) -> Option<Instant> {
+        self.queue.front().and_then(|request| request.handed)
+    }
+
+    /// The buffer the next request is encoded into.
+    pub(crate) fn out_buf(&mut self) -> &mut BytesMut {
+        &mut self.out
+    }
+
+    /// Adds the request just encoded into [`Self::out_buf`] (its operations `ops`).
+    pub(crate) fn push_request(
+        &mut self,
+        concurrency: usize,
+        ops: &[Op],
+        sent: Sent,
+        due: Option<Instant>,
+        measured: bool,
+    ) {
+        self.ops.extend(ops.iter().copied());
+        self.queue.push_back(InFlight {
+            concurrency,
+            sent,
+            keys: ops.len(),
+            due,
+            handed: None,
+            measured,
+            delivered: false,
+            reply: Reply::default(),
+        });
+        self.unsent_requests += 1;
+    }
+
+    /// The bytes of the next send, when no send is in flight and requests wait: moves them
+    /// into the send buffer, marks the send pending and stamps its requests as handed to the
+    /// ring at `now`. The returned
+    /// pointer stays valid until [`Self::on_sent`] says the send is complete.
+    pub(crate) fn next_send(&mut self, now: Instant) -> Option<(*const u8, u32)> {
+        if self.pending.send || self.out.is_empty() || self.state != LinkState::Up {
+            return None;
+        }
+        std::mem::swap(&mut self.out, &mut self.sending);
+        self.out.clear();
+        self.pending.send = true;
+        self.sent_len = 0;
+        self.sending_requests = self.unsent_requests;
+        self.unsent_requests = 0;
+        let newest = self.queue.len() - self.sending_requests;
+        for request in self.queue.range_mut(newest..) {
+            request.handed = Some(now);
+        }
+        Some(self.remaining_send())
+    }
+
+    fn remaining_send(&self) -> (*const u8, u32) {
+        let rest = &self.sending[self.sent_len..];
+        let len = u32::try_from(rest.len()).unwrap_or(u32::MAX);
+        (rest.as_ptr(), len)
+    }
+
+    /// The send in flight moved `written` bytes: the rest of it to send (still pending), if
+    /// any. Once it is whole, its requests count as delivered.
+    pub(crate) fn on_sent(&mut self, written: usize) -> Option<(*const u8, u32)> {
+        self.sent_len += written;
+        if self.sent_len < self.sending.len() {
+            return Some(self.remaining_send());
+        }
+        self.pending.send = false;
+        let newest = self.queue.len() - self.unsent_requests;
+        let oldest = newest.saturating_sub(self.sending_requests);
+        for request in self.queue.range_mut(oldest..newest) {
+            request.delivered = true;
+        }
+        self.sending_requests = 0;
+        self.sending.clear();
+        None
+    }
+
+    /// Where the ring may write received bytes: after what is buffered, growing the buffer
+    /// when it is full. Valid until the receive's completion.
+    pub(crate) fn recv_target(&mut self) -> (*mut u8, u32) {
+        if self.filled == self.recv_buf.len() {
+            let grown = self.recv_buf.len() * 2;
+            self.recv_buf.resize(grown, 0);
+        }
+        let rest = &mut self.recv_buf[self.filled..];
+        let len = u32::try_from(rest.len()).unwrap_or(u32::MAX);
+        (rest.as_mut_ptr(), len)
+    }
+
+    /// The ring wrote `len` bytes at [`Self::recv_target`].
+    pub(crate) fn on_received(&mut self, len: usize) {
+        self.filled = (self.filled + len).min(self.recv_buf.len());
+    }
+
+    /// Parses the oldest request's reply from the received bytes. When it is complete, the
+    /// request leaves the queue: it is returned, with its operations in `ops` (cleared
+    /// first). `parse` gets the request's operations, its reply progress and the bytes, and
+    /// returns the reply's length once it is whole.
+    ///
+    /// # Errors
+    /// The bytes are not a reply to that request.
+    pub(crate) fn next_reply(
+        &mut self,
+        ops: &mut Vec<Op>,
+        parse: impl FnOnce(&[Op], &mut Reply, &[u8]) -> Result<Option<usize>, ProtoError>,
+    ) -> Result<Option<InFlight>, ProtoError> {
+        let Some(front) = self.queue.front_mut() else {
+            return Ok(None);
+        };
+        let keys = front.keys;
+        let front_ops = &self.ops.make_contiguous()[..keys];
+        let Some(len) = parse(front_ops, &mut front.reply, &self.recv_buf[..self.filled])? else {
+            return Ok(None);
+        };
+        ops.clear();
+        ops.extend(self.ops.drain(..keys));
+        self.consume(len);
+        let delivered = self.queue.len() - self.sending_requests - self.unsent_requests;
+        if delivered == 0 {
+            // A reply can come before the send's completion is reaped: the request was sent.
+            if self.sending_requests > 0 {
+                self.sending_requests -= 1;
+            } else {
+                self.unsent_requests = self.unsent_requests.saturating_sub(1);
+            }
+        }
+        let Some(mut request) = self.queue.pop_front() else {
+            return Ok(None);
+        };
+        // A reply proves its request reached the server.
+        request.delivered = true;
+        Ok(Some(request))
+    }
+
+    /// Takes out the oldest request that will get no answer (the connection failed), with its
+    /// operations in `ops`.
+    pub(crate) fn abandon_next(&mut self, ops: &mut Vec<Op>) -> Option<InFlight> {
+        let request = self.queue.pop_front()?;
+        ops.clear();
+        ops.extend(self.ops.drain(..request.keys));
+        Some(request)
+    }
+
+    /// Forgets every buffered byte and send (after the socket is gone; no operation of the
+    /// ring refers to the buffers any more).
+    pub(crate) fn reset_buffers(&mut self) {
+        debug_assert!(!self.pending.any(), "the ring still uses the buffers");
+        self.filled = 0;
+        self.out.clear();
+        self.sending.clear();
+        self.sent_len = 0;
+        self.sending_requests = 0;
+        self.unsent_requests = 0;
+    }
+
+    /// Drops the first `len` received bytes.
+    fn consume(&mut self, len: usize) {
+        if len >= self.filled {
+            self.filled = 0; // The common case: one reply, nothing behind it.
+        } else {
+            self.recv_buf.copy_within(len..self.filled, 0);
+            self.filled -= len;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use shardslap_workload::OpKind;
+
+    use super::*;
+
+    fn addr() -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], 11211))
+    }
+
+    fn op(slot: usize) -> Op {
+        Op {
+            kind: OpKind::Get,
+            slot,
+            overwrite: false,
+            verify: false,
+        }
+    }
+
+    fn sent(written: u64) -> Sent {
+        Sent {
+            kind: OpKind::Get,
+            keys: 1,
+            written,
+            object_bytes: 0,
+        }
+    }
+
+    /// Replies are lines; a request's reply is complete at its first newline.
+    fn line_parse(_: &[Op], _: &mut Reply, bytes: &[u8]) -> Result<Option<usize>, ProtoError> {
+        Ok(bytes.iter().position(|&b| b == b'\n').map(|i| i + 1))
+    }
+
+    fn feed(conn: &mut Connection, bytes: &[u8]) {
+        let (ptr, len) = conn.recv_target();
+        assert!(bytes.len() <= len as usize);
+        // SAFETY: `recv_target` points at `len` writable bytes of the connection's buffer.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), ptr, bytes.len()) };
+        conn.on_received(bytes.len());
+    }
+
+    fn up(pipeline: usize) -> Connection {
+        let mut conn = Connection::new(addr(), 0, pipeline, 2);
+        conn.state = LinkState::Up;
+        conn
+    }
+
+    fn request(conn: &mut Connection, slots: &[usize], text: &[u8]) {
+        conn.out_buf().extend_from_slice(text);
+        let ops: Vec<Op> = slots.iter().map(|&s| op(s)).collect();
+        conn.push_request(0, &ops, sent(text.len() as u64), None, true);
+    }
+
+    #[test]
+    fn replies_split_in_any_fragments_go_to_their_requests_in_order() {
+        let stream = b"one\ntwo\nthree\n";
+        for fragment in [1, 2, 5, stream.len()] {
+            let mut conn = up(4);
+            request(&mut conn, &[1], b"get a\r\n");
+            request(&mut conn, &[2, 3], b"get b c\r\n");
+            request(&mut conn, &[4], b"get d\r\n");
+            let now = Instant::now();
+            let (_, len) = conn.next_send(now).expect("a send");
+            assert_eq!(len, 23);
+            assert_eq!(conn.on_sent(23), None);
+            let mut done = Vec::new();
+            let mut ops = Vec::new();
+            for chunk in stream.chunks(fragment) {
+                feed(&mut conn, chunk);
+                while let Some(request) = conn.next_reply(&mut ops, line_parse).unwrap() {
+                    assert!(request.delivered);
+                    assert_eq!(request.latency_start(), Some(now));
+                    done.push(ops.iter().map(|op| op.slot).collect::<Vec<_>>());
+                }
+            }
+            assert_eq!(
+                done,
+                vec![vec![1], vec![2, 3], vec![4]],
+                "fragment {fragment}"
+            );
+            assert_eq!(conn.queued(), 0);
+        }
+    }
+
+    #[test]
+    fn a_short_send_continues_where_it_stopped_and_requests_wait_their_turn() {
+        let mut conn = up(4);
+        request(&mut conn, &[1], b"get a\r\n");
+        let first = Instant::now();
+        assert!(conn.next_send(first).is_some());
+        // While that send is in flight, the next request waits in the other buffer.
+        request(&mut conn, &[2], b"get b\r\n");
+        assert!(conn.next_send(first).is_none());
+        let (_, rest) = conn.on_sent(3).expect("the rest");
+        assert_eq!(rest, 4);
+        assert_eq!(conn.on_sent(4), None);
+        let later = first + Duration::from_millis(1);
+        let (_, len) = conn.next_send(later).expect("the second send");
+        assert_eq!(len, 7);
+        assert_eq!(conn.oldest_handed(), Some(first));
+        let mut ops = Vec::new();
+        feed(&mut conn, b"A\n");
+        let request = conn.next_reply(&mut ops, line_parse).unwrap().unwrap();
+        assert!(request.delivered);
+        assert_eq!(conn.oldest_handed(), Some(later));
+        // The connection fails before the second send completes: its request was not
+        // delivered.
+        let abandoned = conn.abandon_next(&mut ops).expect("one left");
+        assert!(!abandoned.delivered);
+        assert_eq!(ops, vec![op(2)]);
+    }
+
+    #[test]
+    fn a_paced_request_counts_latency_from_its_due_time_and_timeout_from_the_ring() {
+        let mut conn = up(2);
+        let due = Instant::now();
+        conn.out_buf().extend_from_slice(b"get a\r\n");
+        conn.push_request(0, &[op(1)], sent(7), Some(due), true);
+        let handed = due + Duration::from_millis(3);
+        conn.next_send(handed);
+        assert_eq!(conn.oldest_handed(), Some(handed));
+        let mut ops = Vec::new();
+        conn.on_sent(7);
+        feed(&mut conn, b"A\n");
+        let request = conn.next_reply(&mut ops, line_parse).unwrap().unwrap();
+        assert_eq!(request.latency_start(), Some(due));
+    }
+
+    #[test]
+    fn a_reply_larger_than_the_buffer_grows_it() {
+        let mut conn = up(1);
+        request(&mut conn, &[1], b"get a\r\n");
+        conn.next_send(Instant::now());
+        conn.on_sent(7);
+        let big = vec![b'x'; RECV_BUF_INITIAL * 3];
+        let mut ops = Vec::new();
+        for chunk in big.chunks(4096) {
+            feed(&mut conn, chunk);
+            assert!(conn.next_reply(&mut ops, line_parse).unwrap().is_none());
+        }
+        feed(&mut conn, b"\n");
+        assert!(conn.next_reply(&mut ops, line_parse).unwrap().is_some());
+    }
+
+    #[test]
+    fn bytes_with_no_request_wait_for_one() {
+        let mut conn = up(1);
+        feed(&mut conn, b"stray\n");
+        let mut ops = Vec::new();
+        assert!(conn.next_reply(&mut ops, line_parse).unwrap().is_none());
+    }
+}

@@ -1,0 +1,193 @@
+//! The data path's own io_uring: set up for one thread (`SINGLE_ISSUER | DEFER_TASKRUN`), so a
+//! completion is posted only when the driver asks for it, in its own `io_uring_enter`, and never
+//! runs as task work inside the server's `send`. The only user of the `io-uring` crate.
+//!
+//! A submission carries a [`Token`]: which connection it belongs to and which operation it is,
+//! packed into the 64-bit user data, so a completion is routed without any lookup table.
+
+use std::io;
+use std::time::Duration;
+
+use io_uring::{squeue, types, IoUring};
+
+/// Submission queue entries; the completion queue is twice as large (the kernel's default).
+/// A turn queues at most a send and a receive per connection, and a full queue is submitted
+/// early, so this bounds nothing but the batch size of one `io_uring_enter`.
+const ENTRIES: u32 = 1024;
+
+/// The operation a submission performs for its connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OpTag {
+    Connect,
+    Send,
+    Recv,
+    /// A cancellation of the connection's other operations (its own completion is ignored).
+    Cancel,
+}
+
+/// Which connection and operation a completion belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Token {
+    pub(crate) connection: u32,
+    pub(crate) op: OpTag,
+}
+
+impl Token {
+    pub(crate) fn to_user_data(self) -> u64 {
+        let tag = match self.op {
+            OpTag::Connect => 1,
+            OpTag::Send => 2,
+            OpTag::Recv => 3,
+            OpTag::Cancel => 4,
+        };
+        (u64::from(self.connection) << 8) | tag
+    }
+
+    pub(crate) fn from_user_data(data: u64) -> Option<Token> {
+        let op = match data & 0xff {
+            1 => OpTag::Connect,
+            2 => OpTag::Send,
+            3 => OpTag::Recv,
+            4 => OpTag::Cancel,
+            _ => return None,
+        };
+        let connection = u32::try_from(data >> 8).ok()?;
+        Some(Token { connection, op })
+    }
+}
+
+/// One completion, copied out of the ring so the driver can submit while it handles it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Completion {
+    pub(crate) token: Token,
+    /// The operation's result: bytes moved, 0, or a negated errno.
+    pub(crate) result: i32,
+}
+
+/// The ring of one executor's driver.
+pub(crate) struct Ring {
+    ring: IoUring,
+}
+
+impl std::fmt::Debug for Ring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ring").finish_non_exhaustive()
+    }
+}
+
+impl Ring {
+    /// A ring for the calling thread only; it must be created on the thread that uses it.
+    ///
+    /// # Errors
+    /// The kernel refuses the setup flags (older than 6.1), or io_uring at all, or lacks the
+    /// timed wait (`EXT_ARG`, 5.11) the driver's turn depends on.
+    pub(crate) fn new() -> io::Result<Ring> {
+        let ring = IoUring::builder()
+            .setup_single_issuer()
+            .setup_defer_taskrun()
+            .setup_coop_taskrun()
+            .setup_taskrun_flag()
+            .setup_submit_all()
+            .build(ENTRIES)?;
+        if !ring.params().is_feature_ext_arg() {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "the kernel's io_uring has no timed wait (IORING_FEAT_EXT_ARG)",
+            ));
+        }
+        Ok(Ring { ring })
+    }
+
+    /// Queues `entry` tagged with `token`; a full submission queue is handed to the kernel
+    /// first.
+    ///
+    /// # Safety
+    /// Every buffer and address `entry` points to must stay valid, and unmoved, until the
+    /// operation's completion has been reaped.
+    pub(crate) unsafe fn push(&mut self, entry: squeue::Entry, token: Token) -> io::Result<()> {
+        let entry = entry.user_data(token.to_user_data());
+        loop {
+            // SAFETY: the caller keeps the entry's buffers alive until its completion.
+            if unsafe { self.ring.submission().push(&entry) }.is_ok() {
+                return Ok(());
+            }
+            self.submit()?;
+        }
+    }
+
+    /// Hands every queued submission to the kernel without waiting.
+    pub(crate) fn submit(&mut self) -> io::Result<()> {
+        retry_interrupted(|| self.ring.submit().map(drop))
+    }
+
+    /// Hands the queued submissions to the kernel and waits until at least one completion is
+    /// there or `timeout` has passed, in one `io_uring_enter`.
+    pub(crate) fn submit_and_wait(&mut self, timeout: Duration) -> io::Result<()> {
+        if !self.ring.completion().is_empty() {
+            return self.submit();
+        }
+        let timespec = types::Timespec::from(timeout);
+        let args = types::SubmitArgs::new().timespec(&timespec);
+        match self.ring.submitter().submit_with_args(1, &args) {
+            Ok(_) => Ok(()),
+            // The deadline came first, a signal arrived, or completions wait to be reaped
+            // (EBUSY): in every case the turn goes on.
+            Err(err)
+                if matches!(
+                    err.raw_os_error(),
+                    Some(libc::ETIME | libc::EINTR | libc::EBUSY)
+                ) =>
+            {
+                Ok(())
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Moves every posted completion into `out` (cleared first).
+    pub(crate) fn reap(&mut self, out: &mut Vec<Completion>) {
+        out.clear();
+        for cqe in self.ring.completion() {
+            if let Some(token) = Token::from_user_data(cqe.user_data()) {
+                out.push(Completion {
+                    token,
+                    result: cqe.result(),
+                });
+            }
+        }
+    }
+}
+
+/// Checks, on any thread, that a ring like the driver's can be set up here.
+///
+/// # Errors
+/// Why not, as the kernel said it.
+pub(crate) fn probe() -> io::Result<()> {
+    Ring::new().map(drop)
+}
+
+fn retry_interrupted(mut call: impl FnMut() -> io::Result<()>) -> io::Result<()> {
+    loop {
+        match call() {
+            Err(err) if err.raw_os_error() == Some(libc::EINTR) => continue,
+            other => return other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_round_trip_through_user_data() {
+        for op in [OpTag::Connect, OpTag::Send, OpTag::Recv, OpTag::Cancel] {
+            for connection in [0, 1, 255, 256, u32::MAX] {
+                let token = Token { connection, op };
+                assert_eq!(Token::from_user_data(token.to_user_data()), Some(token));
+            }
+        }
+        assert_eq!(Token::from_user_data(0), None);
+        assert_eq!(Token::from_user_data(0x105), None);
+    }
+}
