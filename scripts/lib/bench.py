@@ -38,12 +38,24 @@ def start_memcached(cpu, port):
     sys.exit(f"bench: memcached did not start on port {port}")
 
 
-def run_measured(cmd, strace_out=None):
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_s(pid):
+    """User + system CPU seconds a process has used so far (/proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        # The command name may hold spaces; the fields after its closing parenthesis are fixed.
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def run_measured(cmd, strace_out=None, env=None):
     """Runs cmd; returns (stdout+stderr text, user s, sys s, max RSS KiB)."""
     if strace_out:
         cmd = ["strace", "-f", "-c", "-o", strace_out] + cmd
     with tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
+                                env=None if env is None else {**os.environ, **env})
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
@@ -66,42 +78,45 @@ def strace_calls(path):
 class Tool:
     """One client configuration in one scenario."""
 
-    def __init__(self, name, argv, parse):
-        self.name, self.argv, self.parse = name, argv, parse
+    def __init__(self, name, argv, parse, env=None):
+        self.name, self.argv, self.parse, self.env = name, argv, parse, env
         self.rows = []
 
-    def run(self, secs, strace):
+    def run(self, secs, strace, server_pid):
         json_path = tempfile.mktemp(suffix=".json")
         argv = [a.replace("{secs}", str(secs)).replace("{json}", json_path) for a in self.argv]
-        text, user, sys_, rss = run_measured(argv)
-        ops, p99 = self.parse(text, json_path, secs)
+        server_before = process_cpu_s(server_pid)
+        text, user, sys_, rss = run_measured(argv, env=self.env)
+        server_cpu = process_cpu_s(server_pid) - server_before
+        ops, p50, p99 = self.parse(text, json_path, secs)
         syscalls = None
         if strace:
             trace = tempfile.mktemp()
             short = [a.replace("{secs}", "3").replace("{json}", json_path) for a in self.argv]
             # The same workload for 3 s under strace: calls per op, not timing.
-            text2, *_ = run_measured(short, strace_out=trace)
-            ops2, _ = self.parse(text2, json_path, 3)
+            text2, *_ = run_measured(short, strace_out=trace, env=self.env)
+            ops2, *_ = self.parse(text2, json_path, 3)
             syscalls = strace_calls(trace) / max(ops2, 1)
             os.unlink(trace)
         if os.path.exists(json_path):
             os.unlink(json_path)
-        self.rows.append(dict(ops=ops, secs=secs, user=user, sys=sys_, rss=rss, p99=p99,
-                              syscalls=syscalls))
+        self.rows.append(dict(ops=ops, secs=secs, user=user, sys=sys_, rss=rss, p50=p50,
+                              p99=p99, syscalls=syscalls, server=server_cpu))
 
 
 def parse_memaslap(text, _json, _secs):
     m = re.search(r"Run time: ([\d.]+)s Ops: (\d+) TPS: (\d+)", text)
     if not m:
         sys.exit(f"bench: no memaslap summary in:\n{text[-1500:]}")
-    return int(m.group(2)), None
+    return int(m.group(2)), None, None
 
 
 def parse_shardslap(_text, json_path, _secs):
     with open(json_path) as f:
         report = json.load(f)
     c = report["counters"]
-    return c["cmd_get"] + c["cmd_set"], report["totals"]["total"]["latency_us"]["p99"]
+    latency = report["totals"]["total"]["latency_us"]
+    return c["cmd_get"] + c["cmd_set"], latency["p50"], latency["p99"]
 
 
 def parse_memtier(text, _json, secs):
@@ -110,8 +125,10 @@ def parse_memtier(text, _json, secs):
         sys.exit(f"bench: no memtier Totals line in:\n{text[-1500:]}")
     ops_per_sec = float(m.group(1))
     fields = m.group(0).split()
-    p99 = float(fields[6]) * 1000 if len(fields) > 6 else None  # ms → µs (p99 column)
-    return int(ops_per_sec * secs), p99
+    # Totals  ops/s  hits/s  misses/s  avg  p50  p99  p99.9  KB/s (latencies in ms)
+    p50 = float(fields[5]) * 1000 if len(fields) > 5 else None
+    p99 = float(fields[6]) * 1000 if len(fields) > 6 else None
+    return int(ops_per_sec * secs), p50, p99
 
 
 def median(values):
@@ -125,17 +142,20 @@ def summarize(tool):
     cpu = median([(r["user"] + r["sys"]) / r["ops"] * 1e6 for r in rows])
     user = median([r["user"] / r["ops"] * 1e6 for r in rows])
     sys_ = median([r["sys"] / r["ops"] * 1e6 for r in rows])
+    server = median([r["server"] / r["ops"] * 1e6 for r in rows])
     rss = max(r["rss"] for r in rows) / 1024
+    p50s = [r["p50"] for r in rows if r["p50"] is not None]
     p99s = [r["p99"] for r in rows if r["p99"] is not None]
     calls = [r["syscalls"] for r in rows if r["syscalls"] is not None]
-    return dict(ops_s=ops_s, cpu=cpu, user=user, sys=sys_, rss=rss,
-                p99=median(p99s) if p99s else None, syscalls=median(calls) if calls else None)
+    return dict(ops_s=ops_s, cpu=cpu, user=user, sys=sys_, rss=rss, server=server,
+                p50=median(p50s) if p50s else None, p99=median(p99s) if p99s else None,
+                syscalls=median(calls) if calls else None)
 
 
 def table(title, tools, baseline):
     print(f"\n### {title}\n")
-    print("| tool | ops/s | CPU µs/op | user µs/op | sys µs/op | syscalls/op | max RSS MiB | p99 µs | ops/s ratio | CPU/op ratio | user/op ratio |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| tool | ops/s | CPU µs/op | user µs/op | sys µs/op | memcached µs/req | syscalls/op | max RSS MiB | p50 µs | p99 µs | ops/s ratio | CPU/op ratio | memcached/req ratio |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     base = summarize(baseline) if baseline else None
     for tool in tools:
         s = summarize(tool)
@@ -143,10 +163,10 @@ def table(title, tools, baseline):
         ratios = ["–", "–", "–"]
         if base and tool is not baseline:
             ratios = [f"{s['ops_s'] / base['ops_s']:.2f}×", f"{s['cpu'] / base['cpu']:.2f}×",
-                      f"{s['user'] / base['user']:.2f}×"]
+                      f"{s['server'] / base['server']:.2f}×"]
         print(f"| {tool.name} | {s['ops_s']:,.0f} | {s['cpu']:.2f} | {s['user']:.2f} | {s['sys']:.2f} | "
-              f"{fmt(s['syscalls'], '.2f')} | {s['rss']:.1f} | {fmt(s['p99'], '.1f')} | "
-              + " | ".join(ratios) + " |")
+              f"{s['server']:.2f} | {fmt(s['syscalls'], '.2f')} | {s['rss']:.1f} | "
+              f"{fmt(s['p50'], '.1f')} | {fmt(s['p99'], '.1f')} | " + " | ".join(ratios) + " |")
     sys.stdout.flush()
 
 
@@ -182,6 +202,7 @@ def main():
     addr = f"127.0.0.1:{port}"
     pin = ["taskset", "-c", args.client_cpus]
     first_cpu = args.client_cpus.split(",")[0].split("-")[0]
+    one_in_flight = None
     try:
         print(f"memcached -t 1 on CPU {args.server_cpu}; clients on CPU(s) {args.client_cpus}; "
               f"{args.secs} s per run, {args.rounds} rounds, medians; "
@@ -189,14 +210,18 @@ def main():
         if "default" in scenarios:
             memaslap = Tool("memaslap", pin + ["memcaslap", "-s", addr, "-T", "1", "-c", "16",
                                                "-t", "{secs}s"], parse_memaslap)
-            shard = Tool("shardslap", pin + [SHARDSLAP, "-s", addr, "-T", "1", "--cores", first_cpu,
-                                             "-c", "16", "-t", "{secs}s", "-q", "--json", "{json}"],
-                         parse_shardslap)
-            tools = [memaslap, shard]
+            shard_argv = pin + [SHARDSLAP, "-s", addr, "-T", "1", "--cores", first_cpu,
+                                "-c", "16", "-t", "{secs}s", "-q", "--json", "{json}"]
+            shard = Tool("shardslap", shard_argv, parse_shardslap)
+            # The fallback data path (glommio's sockets), for what the ring buys.
+            fallback = Tool("shardslap (glommio fallback)", shard_argv, parse_shardslap,
+                            env={"SHARDSLAP_DATA_PATH": "glommio"})
+            tools = [memaslap, shard, fallback]
             for _ in range(args.rounds):
                 for tool in tools:
-                    tool.run(args.secs, strace)
+                    tool.run(args.secs, strace, server.pid)
             table("memaslap's default workload, -c 16, one client core", tools, memaslap)
+            one_in_flight = summarize(memaslap)
         if "pipeline" in scenarios:
             tools = []
             if memtier:
@@ -217,8 +242,12 @@ def main():
             try:
                 for _ in range(args.rounds):
                     for tool in tools:
-                        tool.run(args.secs, strace)
+                        tool.run(args.secs, strace, server.pid)
                 table("--pipeline 16, -c 16, one client core", tools, tools[0] if memtier else None)
+                if one_in_flight:
+                    piped = summarize(tools[-1])
+                    print(f"\nshardslap --pipeline 16 CPU/op against memaslap's one-in-flight CPU/op "
+                          f"in this run: {piped['cpu'] / one_in_flight['cpu']:.2f}×")
             except SystemExit as err:
                 print(f"\n(pipeline scenario skipped: {str(err).splitlines()[0]})")
         if "scaling" in scenarios:
@@ -229,7 +258,7 @@ def main():
                                      (2, "0-1"), (8, "0-1")]]
             for _ in range(args.rounds):
                 for tool in tools:
-                    tool.run(args.secs, False)
+                    tool.run(args.secs, False, server.pid)
             scaling_table(tools)
     finally:
         server.send_signal(signal.SIGTERM)
