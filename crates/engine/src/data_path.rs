@@ -55,6 +55,14 @@ impl DataPath {
         }
     }
 
+    /// Its name in the results: `ring` or `glommio`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            DataPath::Ring => "ring",
+            DataPath::Glommio(_) => "glommio",
+        }
+    }
+
     /// What to say once on stderr about this choice, if anything: only a fallback the user
     /// did not ask for is news.
     pub fn notice(&self) -> Option<String> {

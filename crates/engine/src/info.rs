@@ -25,6 +25,7 @@ pub fn run_info(cfg: &RunConfig) -> RunInfo {
         config: serde_json::to_value(cfg).unwrap_or(serde_json::Value::Null),
         cores: cfg.cores.clone(),
         host: host_name(),
+        data_path: String::new(),
     }
 }
 

@@ -73,6 +73,8 @@ pub fn run(
     if let Some(notice) = data_path.notice() {
         eprintln!("{notice}");
     }
+    let mut info = info;
+    info.data_path = data_path.name().to_string();
     let shard_count = plan.shards.len();
     let cpus: Vec<usize> = plan.shards.iter().map(|s| s.cpu).collect();
 

@@ -34,6 +34,7 @@ pub fn render_json(report: &Report) -> Value {
             "started_at": report.started_at_unix_s,
             "cores": report.info.cores,
             "host": report.info.host,
+            "data_path": report.info.data_path,
             "shards": report.shards.len(),
             "interrupted": report.interrupted,
             "warmup": report.warmup.map(|w| json!({

@@ -39,4 +39,7 @@ pub struct RunInfo {
     /// Name of the machine the run came from (to tell hosts apart when
     /// results from several are merged).
     pub host: String,
+    /// How the run's bytes moved: `ring` (the driver's own io_uring) or `glommio` (its
+    /// sockets: UDP, facebook mode, or the fallback). Empty until the engine decides.
+    pub data_path: String,
 }

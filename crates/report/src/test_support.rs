@@ -24,6 +24,7 @@ pub(crate) fn sample_info() -> RunInfo {
         config: serde_json::json!({ "servers": "127.0.0.1:22122", "time_s": 3 }),
         cores: vec![1],
         host: "bench-1".into(),
+        data_path: String::new(),
     }
 }
 

@@ -138,6 +138,7 @@ pub(crate) fn report(
         config,
         cores: cpus.to_vec(),
         host: host.into(),
+        data_path: String::new(),
     };
     Report::from_shards(info, shards, duration, started_at_unix_s)
 }

@@ -80,10 +80,16 @@ pub fn shardslap() -> Command {
 
 /// Runs shardslap with `args` plus `--json <tmp>`, killing it after `limit`.
 pub fn run_with_json(args: &[&str], limit: Duration) -> RunResult {
+    run_with_json_env(args, &[], limit)
+}
+
+/// [`run_with_json`] with extra environment variables.
+pub fn run_with_json_env(args: &[&str], env: &[(&str, &str)], limit: Duration) -> RunResult {
     let dir = TempDir::new("run");
     let json_path = dir.path("result.json");
     let mut cmd = shardslap();
     cmd.args(args).arg("--json").arg(&json_path);
+    cmd.envs(env.iter().copied());
     let mut result = run_command(cmd, limit);
     result.json = std::fs::read_to_string(&json_path)
         .ok()

@@ -1,0 +1,65 @@
+//! The two data paths: TCP runs take the driver's own ring, datagrams and
+//! `SHARDSLAP_DATA_PATH=glommio` take glommio's sockets, and both count exactly what the
+//! server counted. (`scripts/test.sh` also runs this whole suite a second time with
+//! `SHARDSLAP_DATA_PATH=glommio`, so every server-agreement test covers the fallback.)
+
+use shardslap_testkit::{MemcachedServer, ServerOptions};
+
+use crate::engine_counts::{assert_counts_match, LIMIT};
+use crate::util::run_with_json_env;
+
+const ENV: &str = "SHARDSLAP_DATA_PATH";
+
+fn run_on(server: &MemcachedServer, path: &str, extra: &[&str]) -> crate::util::RunResult {
+    let addr = server.addr_string();
+    let mut args = vec!["-s", addr.as_str(), "-T", "1", "--cores", "0"];
+    args.extend_from_slice(extra);
+    run_with_json_env(&args, &[(ENV, path)], LIMIT)
+}
+
+fn data_path(run: &crate::util::RunResult) -> &str {
+    run.json()["run"]["data_path"].as_str().unwrap_or("")
+}
+
+#[test]
+fn tcp_takes_the_ring_and_counts_match_the_server() {
+    let server = MemcachedServer::start();
+    for extra in [
+        &["-c", "4", "-x", "4000"][..],
+        &["-c", "4", "-x", "4000", "--pipeline", "8", "-d", "3"][..],
+        &["-c", "2", "-x", "2000", "-B", "--pipeline", "4"][..],
+    ] {
+        let before = server.stats();
+        let run = run_on(&server, "ring", extra);
+        let delta = server.stats().since(&before);
+        assert_counts_match(&run, &delta);
+        assert_eq!(data_path(&run), "ring", "{extra:?}");
+        assert!(run.stderr.is_empty(), "nothing to say: {}", run.stderr);
+    }
+}
+
+#[test]
+fn forced_glommio_path_counts_match_the_server_too() {
+    let server = MemcachedServer::start();
+    for extra in [
+        &["-c", "4", "-x", "4000"][..],
+        &["-c", "4", "-x", "4000", "--pipeline", "8", "-d", "3"][..],
+    ] {
+        let before = server.stats();
+        let run = run_on(&server, "glommio", extra);
+        let delta = server.stats().since(&before);
+        assert_counts_match(&run, &delta);
+        assert_eq!(data_path(&run), "glommio", "{extra:?}");
+    }
+}
+
+#[test]
+fn udp_stays_on_glommio_sockets() {
+    let server = MemcachedServer::start_with(ServerOptions {
+        udp: true,
+        ..ServerOptions::default()
+    });
+    let run = run_on(&server, "ring", &["-U", "-c", "2", "-x", "500"]);
+    run.assert_success();
+    assert_eq!(data_path(&run), "glommio");
+}
