@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 
 use glommio::{LocalExecutorBuilder, Placement};
 use shardslap_config::{unix_now_s, RunConfig, ShardPlan};
-use shardslap_report::{OpSummary, Report, RunInfo, ShardStats, TimePoint, Warmup};
+use shardslap_report::{Report, RunInfo, ShardStats};
 use shardslap_workload::{build_distribution, CharBlock, CHAR_BLOCK_LEN};
 
+use crate::collector::Collector;
 use crate::driver;
 use crate::preflight::IO_MEMORY_BYTES;
 use crate::shard::{self, ExitGuard, ShardInputs, ShardMsg};
@@ -149,7 +150,7 @@ pub fn run(
     drop(tx);
 
     let mut collector = Collector::new(shard_count, cpus, cfg.stat_freq, cfg.start_at, &control);
-    let collected = collector.collect(&rx, observer);
+    let collected = collect(&mut collector, &rx, observer);
 
     // Every shard has exited (or was asked to stop); join to surface start-up failures.
     let mut first_error = None;
@@ -168,243 +169,32 @@ pub fn run(
     Ok(collector.finish(info))
 }
 
-/// Main-thread bookkeeping while shards run.
-struct Collector<'c> {
-    shard_count: usize,
-    control: &'c RunControl,
-    period: Duration,
-    /// `--start-at`: the wall-clock start (Unix seconds) asked for, if any.
-    start_at_unix_s: Option<f64>,
-    shards: Vec<ShardStats>,
-    warmup: ShardStats,
-    warmup_time: Duration,
-    ready: Vec<bool>,
-    done: Vec<bool>,
-    exited: Vec<bool>,
-    /// Period statistics received but not yet complete, by period index.
-    pending: Vec<(u64, Vec<Option<ShardStats>>)>,
-    next_period: u64,
-    global: ShardStats,
-    timeseries: Vec<TimePoint>,
-    remainder: ShardStats,
-    /// Per-shard operations in `remainder`.
-    remainder_shard_ops: Vec<u64>,
-    start: Option<Instant>,
-    started_at_unix_s: f64,
-    ended: Option<Instant>,
-    interrupted: Option<String>,
-}
-
-impl<'c> Collector<'c> {
-    fn new(
-        shard_count: usize,
-        cpus: Vec<usize>,
-        stat_freq: Option<Duration>,
-        start_at_unix_s: Option<f64>,
-        control: &'c RunControl,
-    ) -> Self {
-        let shards = cpus
-            .iter()
-            .enumerate()
-            .map(|(shard, &cpu)| ShardStats::new(shard, cpu))
-            .collect();
-        Self {
-            shard_count,
-            control,
-            period: stat_freq.unwrap_or(crate::shard::DEFAULT_PERIOD),
-            start_at_unix_s,
-            shards,
-            warmup: ShardStats::new(0, 0),
-            warmup_time: Duration::ZERO,
-            ready: vec![false; shard_count],
-            done: vec![false; shard_count],
-            exited: vec![false; shard_count],
-            pending: Vec::new(),
-            next_period: 0,
-            global: ShardStats::new(0, 0),
-            timeseries: Vec::new(),
-            remainder: ShardStats::new(0, 0),
-            remainder_shard_ops: vec![0; shard_count],
-            start: None,
-            started_at_unix_s: 0.0,
-            ended: None,
-            interrupted: None,
+/// Receives until every shard has exited. Returns whether any shard got as far as Ready.
+fn collect(
+    collector: &mut Collector<'_>,
+    rx: &Receiver<ShardMsg>,
+    observer: &mut dyn RunObserver,
+) -> bool {
+    while !collector.all_exited() {
+        match rx.recv_timeout(MAIN_POLL) {
+            Ok(msg) => collector.handle(msg, observer),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        if let Some(signal) = signals::received() {
+            let name = if signal == libc::SIGTERM {
+                "SIGTERM"
+            } else {
+                "SIGINT"
+            };
+            collector.stop(format!("interrupted by {name}"));
+        }
+        if collector.waiting_to_start() {
+            let (start, started_at_unix_s) = start_instant(collector.start_at_unix_s());
+            collector.start_at(start, started_at_unix_s);
         }
     }
-
-    /// Receives until every shard has exited. Returns whether any shard got as far as Ready.
-    fn collect(&mut self, rx: &Receiver<ShardMsg>, observer: &mut dyn RunObserver) -> bool {
-        while self.exited.iter().any(|e| !e) {
-            match rx.recv_timeout(MAIN_POLL) {
-                Ok(msg) => self.handle(msg, observer),
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => break,
-            }
-            if let Some(signal) = signals::received() {
-                let name = if signal == libc::SIGTERM {
-                    "SIGTERM"
-                } else {
-                    "SIGINT"
-                };
-                self.stop(format!("interrupted by {name}"));
-            }
-            if self.start.is_none() && self.ready.iter().all(|r| *r) {
-                let (start, started_at_unix_s) = start_instant(self.start_at_unix_s);
-                self.control.set_start(start);
-                self.start = Some(start);
-                self.started_at_unix_s = started_at_unix_s;
-            }
-        }
-        self.ready.iter().any(|r| *r)
-    }
-
-    fn stop(&mut self, reason: String) {
-        self.interrupted.get_or_insert(reason);
-        self.control.request_stop();
-    }
-
-    fn handle(&mut self, msg: ShardMsg, observer: &mut dyn RunObserver) {
-        match msg {
-            ShardMsg::Ready {
-                shard,
-                warmup,
-                warmup_time,
-            } => {
-                self.ready[shard] = true;
-                self.warmup_time = self.warmup_time.max(warmup_time);
-                self.warmup.merge(&warmup);
-                self.shards[shard].merge(&warmup);
-            }
-            ShardMsg::Period {
-                shard,
-                index,
-                stats,
-            } => {
-                self.shards[shard].merge(&stats);
-                let slot = match self.pending.iter().position(|(i, _)| *i == index) {
-                    Some(pos) => pos,
-                    None => {
-                        self.pending.push((index, vec![None; self.shard_count]));
-                        self.pending.len() - 1
-                    }
-                };
-                self.pending[slot].1[shard] = Some(*stats);
-                self.emit_complete_periods(observer);
-            }
-            ShardMsg::Fault { shard, reason } => self.stop(format!("shard {shard}: {reason}")),
-            ShardMsg::Done {
-                shard,
-                stats,
-                ended,
-            } => {
-                self.shards[shard].merge(&stats);
-                self.remainder.merge(&stats);
-                self.remainder_shard_ops[shard] = stats.ops.total.count();
-                self.done[shard] = true;
-                self.ended = Some(self.ended.map_or(ended, |e| e.max(ended)));
-                self.emit_complete_periods(observer);
-            }
-            ShardMsg::Exited { shard } => {
-                self.exited[shard] = true;
-                if !self.done[shard] {
-                    self.done[shard] = true;
-                    // A shard that died without finishing: stop the others too.
-                    self.stop(format!("shard {shard} stopped unexpectedly"));
-                    self.emit_complete_periods(observer);
-                }
-            }
-        }
-    }
-
-    /// Emits, in order, every period that all still-running shards have reported.
-    fn emit_complete_periods(&mut self, observer: &mut dyn RunObserver) {
-        while let Some(pos) = self
-            .pending
-            .iter()
-            .position(|(i, _)| *i == self.next_period)
-        {
-            let complete = self.pending[pos]
-                .1
-                .iter()
-                .zip(&self.done)
-                .all(|(stats, done)| stats.is_some() || *done);
-            if !complete {
-                return;
-            }
-            let (_, parts) = self.pending.swap_remove(pos);
-            let mut period = ShardStats::new(0, 0);
-            let mut shard_ops = vec![0; self.shard_count];
-            for (shard, stats) in parts.iter().enumerate() {
-                if let Some(stats) = stats {
-                    period.merge(stats);
-                    shard_ops[shard] = stats.ops.total.count();
-                }
-            }
-            self.next_period += 1;
-            let elapsed = self.period * self.next_period as u32;
-            self.push_point(period, shard_ops, self.period, elapsed, observer);
-        }
-    }
-
-    fn push_point(
-        &mut self,
-        period: ShardStats,
-        shard_ops: Vec<u64>,
-        length: Duration,
-        elapsed: Duration,
-        observer: &mut dyn RunObserver,
-    ) {
-        self.global.merge(&period);
-        observer.on_period(&PeriodSample {
-            period: &period,
-            global: &self.global,
-            period_secs: length.as_secs_f64(),
-            elapsed_secs: elapsed.as_secs_f64(),
-        });
-        self.timeseries.push(TimePoint {
-            t_s: elapsed.as_secs_f64(),
-            ops: OpSummary::from(&period.ops),
-            shard_ops,
-        });
-    }
-
-    fn finish(mut self, info: RunInfo) -> Report {
-        let start = self.start.unwrap_or_else(Instant::now);
-        let ended = self.ended.unwrap_or(start).max(start);
-        let duration = ended - start;
-        // What shards measured after their last full period: a final, partial point.
-        let remainder = std::mem::replace(&mut self.remainder, ShardStats::new(0, 0));
-        if remainder.ops.total.count() > 0 {
-            let last = self.period * self.next_period as u32;
-            let length = duration.saturating_sub(last);
-            let shard_ops = std::mem::take(&mut self.remainder_shard_ops);
-            self.push_point(remainder, shard_ops, length, duration, &mut NoObserver);
-        }
-        let mut totals = ShardStats::new(0, 0);
-        for shard in &self.shards {
-            totals.merge(shard);
-        }
-        let warmup = (self.warmup.counters.warmup_sets > 0).then_some(Warmup {
-            sets: self.warmup.counters.warmup_sets,
-            duration: self.warmup_time,
-        });
-        Report {
-            info,
-            totals,
-            shards: self.shards,
-            duration,
-            started_at_unix_s: self.started_at_unix_s,
-            warmup,
-            timeseries: self.timeseries,
-            interrupted: self.interrupted,
-        }
-    }
-}
-
-struct NoObserver;
-
-impl RunObserver for NoObserver {
-    fn on_period(&mut self, _: &PeriodSample<'_>) {}
+    collector.any_ready()
 }
 
 /// When every shard starts its clock, as a monotonic instant and in Unix seconds: `--start-at`

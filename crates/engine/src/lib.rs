@@ -13,6 +13,7 @@
 //! instant and stop flag, polled by each shard's ticker task, never per request) and the
 //! channel that carries period snapshots.
 
+mod collector;
 mod conn;
 mod control;
 mod data_path;
