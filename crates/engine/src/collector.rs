@@ -26,7 +26,9 @@ pub(crate) struct Collector<'c> {
     /// Period statistics received but not yet complete, by period index.
     pending: Vec<(u64, Vec<Option<ShardStats>>)>,
     next_period: u64,
-    global: ShardStats,
+    /// Every emitted period added up, for the observer; `None` with one shard, whose
+    /// totals in `shards` are the same (a second copy would cost its histograms' memory).
+    global: Option<ShardStats>,
     timeseries: Vec<TimePoint>,
     remainder: ShardStats,
     /// Per-shard operations in `remainder`.
@@ -63,7 +65,7 @@ impl<'c> Collector<'c> {
             exited: vec![false; shard_count],
             pending: Vec::new(),
             next_period: 0,
-            global: ShardStats::new(0, 0),
+            global: (shard_count != 1).then(|| ShardStats::new(0, 0)),
             timeseries: Vec::new(),
             remainder: ShardStats::new(0, 0),
             remainder_shard_ops: vec![0; shard_count],
@@ -124,7 +126,6 @@ impl<'c> Collector<'c> {
                 index,
                 stats,
             } => {
-                self.shards[shard].merge(&stats);
                 let slot = match self.pending.iter().position(|(i, _)| *i == index) {
                     Some(pos) => pos,
                     None => {
@@ -176,14 +177,22 @@ impl<'c> Collector<'c> {
                 return;
             }
             let (_, parts) = self.pending.swap_remove(pos);
-            let mut period = ShardStats::new(0, 0);
+            // The first shard's statistics become the period's, so one shard's run holds no
+            // second copy of its histograms.
+            let mut period: Option<ShardStats> = None;
             let mut shard_ops = vec![0; self.shard_count];
-            for (shard, stats) in parts.iter().enumerate() {
-                if let Some(stats) = stats {
-                    period.merge(stats);
-                    shard_ops[shard] = stats.ops.total.count();
+            for (shard, stats) in parts.into_iter().enumerate() {
+                let Some(stats) = stats else {
+                    continue;
+                };
+                shard_ops[shard] = stats.ops.total.count();
+                self.shards[shard].merge(&stats);
+                match period.as_mut() {
+                    None => period = Some(stats),
+                    Some(period) => period.merge(&stats),
                 }
             }
+            let period = period.unwrap_or_else(|| ShardStats::new(0, 0));
             self.next_period += 1;
             let elapsed = self.period * self.next_period as u32;
             self.push_point(period, shard_ops, self.period, elapsed, observer);
@@ -198,10 +207,14 @@ impl<'c> Collector<'c> {
         elapsed: Duration,
         observer: &mut dyn RunObserver,
     ) {
-        self.global.merge(&period);
+        if let Some(global) = self.global.as_mut() {
+            global.merge(&period);
+        }
+        // One shard's totals are the run's (warm-up adds counters, never latencies).
+        let global = self.global.as_ref().unwrap_or(&self.shards[0]);
         observer.on_period(&PeriodSample {
             period: &period,
-            global: &self.global,
+            global,
             period_secs: length.as_secs_f64(),
             elapsed_secs: elapsed.as_secs_f64(),
         });
@@ -213,6 +226,16 @@ impl<'c> Collector<'c> {
     }
 
     pub(crate) fn finish(mut self, info: RunInfo) -> Report {
+        // Periods some shard sent but that never completed still belong to its totals.
+        for (_, parts) in std::mem::take(&mut self.pending) {
+            for (shard, stats) in parts.into_iter().enumerate() {
+                if let Some(stats) = stats {
+                    self.shards[shard].merge(&stats);
+                    self.remainder.merge(&stats);
+                    self.remainder_shard_ops[shard] += stats.ops.total.count();
+                }
+            }
+        }
         let start = self.start.unwrap_or_else(Instant::now);
         let ended = self.ended.unwrap_or(start).max(start);
         let duration = ended - start;

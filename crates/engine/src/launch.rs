@@ -103,10 +103,16 @@ pub fn run(
             .push((inputs, guard));
     }
     let mut handles = Vec::with_capacity(by_cpu.len());
+    // Sockets per concurrency at most: -n per server, to every server with -p.
+    let conns_per_concurrency = cfg.conns_per_concurrency.max(1) * server_addrs.len();
     for (cpu, shards) in by_cpu {
         let first_shard = shards.first().map_or(0, |(inputs, _)| inputs.spec.shard);
         let tx = tx.clone();
         let data_path = data_path.clone();
+        let connections: usize = shards
+            .iter()
+            .map(|(inputs, _)| inputs.spec.concurrencies.len() * conns_per_concurrency)
+            .sum();
         let handle = LocalExecutorBuilder::new(Placement::Fixed(cpu))
             .name(&format!("cpu-{cpu}"))
             .io_memory(IO_MEMORY_BYTES)
@@ -114,7 +120,7 @@ pub fn run(
             .spawn(move || async move {
                 let shards = match data_path {
                     // The ring is made on the executor's own thread: it has a single issuer.
-                    DataPath::Ring => match Ring::new() {
+                    DataPath::Ring => match Ring::new(connections) {
                         Ok(ring) => return driver::run(ring, shards, tx).await,
                         Err(err) => {
                             eprintln!(

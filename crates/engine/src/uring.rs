@@ -10,10 +10,12 @@ use std::time::Duration;
 
 use io_uring::{squeue, types, IoUring};
 
-/// Submission queue entries; the completion queue is twice as large (the kernel's default).
-/// A turn queues at most a send and a receive per connection, and a full queue is submitted
-/// early, so this bounds nothing but the batch size of one `io_uring_enter`.
-const ENTRIES: u32 = 1024;
+/// Bounds of the submission queue's size; the completion queue is twice as large (the
+/// kernel's default). A turn queues about a send and a receive per connection and a full
+/// queue is submitted early, so the size bounds only the batch of one `io_uring_enter`; the
+/// kernel keeps completions that overflow (`IORING_FEAT_NODROP`).
+const MIN_ENTRIES: u32 = 64;
+const MAX_ENTRIES: u32 = 4096;
 
 /// The operation a submission performs for its connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,19 +78,22 @@ impl std::fmt::Debug for Ring {
 }
 
 impl Ring {
-    /// A ring for the calling thread only; it must be created on the thread that uses it.
+    /// A ring for the calling thread only, sized for `connections`; it must be created on
+    /// the thread that uses it.
     ///
     /// # Errors
     /// The kernel refuses the setup flags (older than 6.1), or io_uring at all, or lacks the
     /// timed wait (`EXT_ARG`, 5.11) the driver's turn depends on.
-    pub(crate) fn new() -> io::Result<Ring> {
+    pub(crate) fn new(connections: usize) -> io::Result<Ring> {
+        let wanted = u32::try_from(connections.saturating_mul(2)).unwrap_or(u32::MAX);
+        let entries = wanted.clamp(MIN_ENTRIES, MAX_ENTRIES).next_power_of_two();
         let ring = IoUring::builder()
             .setup_single_issuer()
             .setup_defer_taskrun()
             .setup_coop_taskrun()
             .setup_taskrun_flag()
             .setup_submit_all()
-            .build(ENTRIES)?;
+            .build(entries)?;
         if !ring.params().is_feature_ext_arg() {
             return Err(io::Error::new(
                 io::ErrorKind::Unsupported,
@@ -163,7 +168,7 @@ impl Ring {
 /// # Errors
 /// Why not, as the kernel said it.
 pub(crate) fn probe() -> io::Result<()> {
-    Ring::new().map(drop)
+    Ring::new(0).map(drop)
 }
 
 fn retry_interrupted(mut call: impl FnMut() -> io::Result<()>) -> io::Result<()> {

@@ -310,6 +310,7 @@ mod tests {
         assert_eq!(
             keys(&v["run"]),
             sorted(vec![
+                "data_path",
                 "duration_s",
                 "started_at",
                 "cores",

@@ -96,13 +96,16 @@ pub struct LatencyStats {
     misses: u64,
     /// memaslap's log2 histogram of t_us, see [`log2_bucket`].
     dist: [u64; LOG2_BUCKETS],
-    /// Latency in ns, bounds `HDR_LOWEST_NS..=HDR_HIGHEST_NS`, saturating.
-    hdr: Histogram<u64>,
+    /// Latency in ns, bounds `HDR_LOWEST_NS..=HDR_HIGHEST_NS`, saturating. Made on the
+    /// first record or merge: the crate zero-fills (so makes resident) all of its ~220 KiB
+    /// at creation, and most accumulators of a run (warm-up, the final remainder, a fresh
+    /// period's) stay empty for long or for good.
+    hdr: Option<Histogram<u64>>,
 }
 
 impl LatencyStats {
-    /// An empty accumulator. Allocates the histogram (~220 KiB); reuse it
-    /// with [`reset`](Self::reset) rather than building one per period.
+    /// An empty accumulator. Allocates nothing: the histogram (~220 KiB) is
+    /// made when the first latency is recorded or merged.
     #[must_use]
     pub fn new() -> Self {
         Self {
@@ -115,12 +118,12 @@ impl LatencyStats {
             max_ns: 0,
             misses: 0,
             dist: [0; LOG2_BUCKETS],
-            hdr: new_histogram(),
+            hdr: None,
         }
     }
 
     /// Records one completed request that took `latency_ns`. Values above
-    /// 60 s saturate in the histogram only. Does not allocate.
+    /// 60 s saturate in the histogram only. Allocates only the first time.
     pub fn record(&mut self, latency_ns: u64) {
         let t_us = latency_ns / 1000;
         self.count += 1;
@@ -133,7 +136,9 @@ impl LatencyStats {
         self.min_ns = self.min_ns.min(latency_ns);
         self.max_ns = self.max_ns.max(latency_ns);
         self.dist[log2_bucket(t_us)] += 1;
-        self.hdr.saturating_record(latency_ns);
+        self.hdr
+            .get_or_insert_with(new_histogram)
+            .saturating_record(latency_ns);
     }
 
     /// Adds `misses` missed keys (not events).
@@ -168,10 +173,12 @@ impl LatencyStats {
         for (mine, theirs) in self.dist.iter_mut().zip(dist) {
             *mine += theirs;
         }
-        add_histogram(&mut self.hdr, hdr);
+        if let Some(hdr) = hdr.as_ref().filter(|hdr| !hdr.is_empty()) {
+            add_histogram(self.hdr.get_or_insert_with(new_histogram), hdr);
+        }
     }
 
-    /// Empties the accumulator, keeping the histogram's allocation.
+    /// Empties the accumulator; its histogram is made again by the next record.
     pub fn reset(&mut self) {
         let Self {
             count,
@@ -194,7 +201,7 @@ impl LatencyStats {
         *max_ns = 0;
         *misses = 0;
         *dist = [0; LOG2_BUCKETS];
-        hdr.reset();
+        *hdr = None;
     }
 
     /// Latency events recorded.
@@ -298,7 +305,7 @@ impl LatencyStats {
         if self.count == 0 {
             return 0.0;
         }
-        hdr_percentile_us(&self.hdr, q, self.min_ns, self.max_ns)
+        hdr_percentile_us(self.histogram(), q, self.min_ns, self.max_ns)
     }
 
     /// memaslap's log2 histogram: bucket `b` counts events with t_us in
@@ -308,10 +315,13 @@ impl LatencyStats {
         &self.dist
     }
 
-    /// The latency histogram in nanoseconds.
+    /// The latency histogram in nanoseconds (an empty one while nothing was recorded).
     #[must_use]
     pub fn histogram(&self) -> &Histogram<u64> {
-        &self.hdr
+        static EMPTY: std::sync::OnceLock<Histogram<u64>> = std::sync::OnceLock::new();
+        self.hdr
+            .as_ref()
+            .unwrap_or_else(|| EMPTY.get_or_init(new_histogram))
     }
 }
 
@@ -333,7 +343,7 @@ impl fmt::Debug for LatencyStats {
             .field("min_ns", &self.min_ns())
             .field("max_ns", &self.max_ns)
             .field("misses", &self.misses)
-            .field("hdr_len", &self.hdr.len())
+            .field("hdr_len", &self.hdr.as_ref().map_or(0, Histogram::len))
             .finish_non_exhaustive()
     }
 }
@@ -368,8 +378,15 @@ pub fn empty_histogram(sigfig: u8) -> Histogram<u64> {
 /// bounds (a histogram read from a file), they are re-recorded one by one,
 /// saturating as recording does. A finer `from` coarsens exactly into a
 /// coarser `into`.
+///
+/// Into an empty histogram the recorded values are re-recorded too: the crate's `add` would
+/// copy the whole counts array (213 KiB at 3 digits), making every page of it resident,
+/// where recording touches only the few buckets a run's latencies fall in.
 pub fn add_histogram(into: &mut Histogram<u64>, from: &Histogram<u64>) {
-    if into.add(from).is_err() {
+    if from.is_empty() {
+        return;
+    }
+    if into.is_empty() || into.add(from).is_err() {
         for v in from.iter_recorded() {
             into.saturating_record_n(v.value_iterated_to(), v.count_at_value());
         }
@@ -414,7 +431,7 @@ impl LatencyStats {
             max_ns: m.max_us * 1000,
             misses: m.misses,
             dist: m.dist,
-            hdr: new_histogram(),
+            hdr: None,
         }
     }
 }

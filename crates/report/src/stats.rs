@@ -45,8 +45,7 @@ impl OpStats {
         self.total.merge(total);
     }
 
-    /// Empties all three accumulators, keeping their allocations (for
-    /// per-period deltas).
+    /// Empties all three accumulators (for per-period deltas).
     pub fn reset(&mut self) {
         self.get.reset();
         self.set.reset();

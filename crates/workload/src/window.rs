@@ -72,7 +72,9 @@ pub struct Op {
 /// One window item: a key and the state of its value on the server.
 #[derive(Debug, Clone, Copy)]
 struct Item {
-    prefix: KeyPrefix,
+    /// The key's counter; its prefix is `KeyPrefix::new(shard, conn, key_counter)` of the
+    /// window (kept as 4 bytes, not the 8-byte prefix: a window holds many items).
+    key_counter: u32,
     key_len: u16,
     value_len: u32,
     suffix_offset: u32,
@@ -85,10 +87,12 @@ struct Item {
     pending_offset: u32,
     /// The SET in flight is an overwrite.
     pending_overwrite: bool,
-    /// 0 or [`EXPIRE_TIME_SECS`].
-    exptime: u32,
-    /// When the last stored SET completed, in the caller's seconds.
-    set_time_secs: u64,
+    /// Whether the item is stored with [`EXPIRE_TIME_SECS`] (else it never expires).
+    expiring: bool,
+    /// When the last stored SET completed, in the caller's seconds (Unix seconds fit 32
+    /// bits until 2106; a window has ten thousand items per concurrency, so each byte
+    /// counts).
+    set_time_secs: u32,
 }
 
 impl Item {
@@ -159,16 +163,12 @@ impl Window {
             .iter()
             .enumerate()
             .map(|(i, shape)| {
-                let exptime = if (expiring as f64) < params.exp_verify * i as f64 {
-                    expiring += 1;
-                    EXPIRE_TIME_SECS
-                } else {
-                    0
-                };
+                let item_expires = (expiring as f64) < params.exp_verify * i as f64;
+                expiring += u64::from(item_expires);
                 Item {
                     // Window lengths are far below 2^32 (memory), so the
                     // initial counters are distinct.
-                    prefix: KeyPrefix::new(shard, conn, i as u32),
+                    key_counter: i as u32,
                     key_len: shape.key_len.clamp(PREFIX_LEN as u16, MAX_KEY_LEN as u16),
                     value_len: shape.value_len,
                     suffix_offset: shape.suffix_offset % shape.offset_limit.max(1),
@@ -176,7 +176,7 @@ impl Window {
                     stored_offset: INVALID_OFFSET,
                     pending_offset: INVALID_OFFSET,
                     pending_overwrite: false,
-                    exptime,
+                    expiring: item_expires,
                     set_time_secs: 0,
                 }
             })
@@ -231,7 +231,7 @@ impl Window {
         if !item.is_stored() {
             return self.issue_set(slot, false);
         }
-        let verify = if item.exptime > 0 {
+        let verify = if item.expiring {
             // Every GET of an expiring item checks the expiry.
             true
         } else if (self.verified_gets as f64) < self.gets_issued as f64 * p.verify {
@@ -288,10 +288,10 @@ impl Window {
 
     /// Replaces the item in `slot` with a new key whose value is not stored.
     fn kick_out(&mut self, slot: usize) {
-        let prefix = KeyPrefix::new(self.shard, self.conn, self.next_key);
+        let key_counter = self.next_key;
         self.next_key = self.next_key.wrapping_add(1);
         let item = &mut self.items[slot];
-        item.prefix = prefix;
+        item.key_counter = key_counter;
         item.suffix_offset = item.next_offset(item.suffix_offset);
         item.stored_offset = INVALID_OFFSET;
         item.set_time_secs = 0;
@@ -327,7 +327,7 @@ impl Window {
             return;
         }
         item.stored_offset = offset;
-        item.set_time_secs = now_secs;
+        item.set_time_secs = clamp_secs(now_secs);
         self.sets_stored += 1;
         if overwrite {
             self.overwrites_stored += 1;
@@ -369,7 +369,7 @@ impl Window {
         item.pending_overwrite = false;
         if stored {
             item.stored_offset = offset;
-            item.set_time_secs = now_secs;
+            item.set_time_secs = clamp_secs(now_secs);
         }
         self.set_cursor = self.set_cursor.max(slot as u64 + 1);
     }
@@ -386,7 +386,7 @@ impl Window {
         let item = &self.items[slot];
         let key_len = usize::from(item.key_len);
         let mut prefix = [0u8; PREFIX_LEN];
-        item.prefix.write(&mut prefix);
+        KeyPrefix::new(self.shard, self.conn, item.key_counter).write(&mut prefix);
         out[..PREFIX_LEN].copy_from_slice(&prefix);
         let start = item.suffix_offset as usize;
         out[PREFIX_LEN..key_len]
@@ -396,7 +396,7 @@ impl Window {
 
     /// The key prefix of `slot` (unique among live keys of all windows).
     pub fn key_prefix(&self, slot: usize) -> KeyPrefix {
-        self.items[slot].prefix
+        KeyPrefix::new(self.shard, self.conn, self.items[slot].key_counter)
     }
 
     /// Key length of `slot`, in bytes.
@@ -425,13 +425,17 @@ impl Window {
 
     /// Expiry of `slot` for the SET command: 0 or [`EXPIRE_TIME_SECS`].
     pub fn exptime(&self, slot: usize) -> u32 {
-        self.items[slot].exptime
+        if self.items[slot].expiring {
+            EXPIRE_TIME_SECS
+        } else {
+            0
+        }
     }
 
     /// When the item of `slot` was last stored, as passed to
     /// [`Self::on_set_done`]; 0 if never.
     pub fn set_time_secs(&self, slot: usize) -> u64 {
-        self.items[slot].set_time_secs
+        u64::from(self.items[slot].set_time_secs)
     }
 
     /// True if the server should hold the item of `slot`.
@@ -455,8 +459,19 @@ impl Window {
     }
 }
 
+/// A set time as kept per item: seconds saturate at `u32::MAX`.
+fn clamp_secs(secs: u64) -> u32 {
+    u32::try_from(secs).unwrap_or(u32::MAX)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_item_takes_32_bytes() {
+        // 16 concurrencies × 10k items: every byte of an item is 160 KB of RSS.
+        assert_eq!(std::mem::size_of::<Item>(), 32);
+    }
+
     use super::*;
     use crate::cfg_file::parse_cfg;
     use crate::distribution::build_distribution;

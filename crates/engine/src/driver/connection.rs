@@ -13,11 +13,13 @@ use shardslap_workload::Op;
 
 use crate::request::{Reply, Sent};
 
-/// Initial receive buffer: room for a default 1 KiB value many times over; it doubles when a
-/// reply needs more.
-const RECV_BUF_INITIAL: usize = 16 << 10;
+/// Initial receive buffer per request in flight: room for a default 1 KiB value a few times
+/// over; it doubles whenever one reply needs more.
+const RECV_BUF_PER_REQUEST: usize = 4 << 10;
+/// Largest initial receive buffer, however deep the pipeline.
+const RECV_BUF_INITIAL_MAX: usize = 64 << 10;
 /// Initial capacity of each send buffer.
-const SEND_BUF_INITIAL: usize = 4 << 10;
+const SEND_BUF_INITIAL: usize = 2 << 10;
 
 /// A request handed to this connection and not yet answered.
 #[derive(Debug)]
@@ -145,7 +147,7 @@ impl Connection {
             fd: None,
             retry: None,
             lost_reason: None,
-            recv_buf: vec![0; RECV_BUF_INITIAL],
+            recv_buf: vec![0; (RECV_BUF_PER_REQUEST * pipeline.max(1)).min(RECV_BUF_INITIAL_MAX)],
             filled: 0,
             out: BytesMut::with_capacity(SEND_BUF_INITIAL),
             sending: BytesMut::with_capacity(SEND_BUF_INITIAL),
@@ -470,7 +472,7 @@ mod tests {
         request(&mut conn, &[1], b"get a\r\n");
         conn.next_send(Instant::now());
         conn.on_sent(7);
-        let big = vec![b'x'; RECV_BUF_INITIAL * 3];
+        let big = vec![b'x'; RECV_BUF_INITIAL_MAX * 3];
         let mut ops = Vec::new();
         for chunk in big.chunks(4096) {
             feed(&mut conn, chunk);
