@@ -1,18 +1,21 @@
 //! The per-request work that is not I/O: encode the next request (one SET, or a GET of one
-//! or more keys), read the meaning of its response ([`reply`]), and account it. Pure and
-//! allocation-free, so it is tested without a socket (see the tests, which count allocations).
+//! or more keys), read the meaning of its response, and account it. Each protocol has its
+//! file with both halves (`ascii`, `binary`); [`reply`] holds what they share (matching values
+//! to the requested keys, verification, expiry checks). Pure and allocation-free, so it is
+//! tested without a socket (see the tests, which count allocations).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use bytes::{BufMut, BytesMut};
-use shardslap_proto::ascii::{self, StorageCommand};
-use shardslap_proto::binary::{self, Opcode};
+use bytes::BytesMut;
+use shardslap_proto::ProtoError;
 use shardslap_report::ShardStats;
 use shardslap_workload::{CharBlock, Op, OpKind, Window, MAX_KEY_LEN};
 
+mod ascii;
+mod binary;
 mod reply;
 
-pub(crate) use reply::{parse, Expect, Reply};
+pub(crate) use reply::{Expect, Reply};
 
 /// The wire protocol of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,59 +71,31 @@ pub(crate) fn encode(
         ops.iter().all(|op| op.kind == kind),
         "a request mixes GET and SET"
     );
-    let mut object_bytes = 0;
-    match (kind, protocol) {
-        (OpKind::Set, _) => {
-            for op in ops {
-                let key_len = window.write_key(op.slot, block, key_buf);
-                let key = &key_buf[..key_len];
-                let value = window.value(op.slot, block);
-                let exptime = window.exptime(op.slot);
-                match protocol {
-                    Protocol::Ascii => ascii::encode_storage(
-                        send_buf,
-                        StorageCommand::Set,
-                        key,
-                        0,
-                        exptime,
-                        value,
-                        false,
-                    ),
-                    Protocol::Binary => {
-                        binary::encode_storage(send_buf, Opcode::Set, key, 0, exptime, value, 0, 0)
-                    }
-                }
-                object_bytes += (key_len + value.len()) as u64;
-            }
-        }
-        (OpKind::Get, Protocol::Ascii) => {
-            // `get k1 k2 … kn\r\n`: one line however many keys.
-            send_buf.put_slice(b"get");
-            for op in ops {
-                let key_len = window.write_key(op.slot, block, key_buf);
-                send_buf.put_u8(b' ');
-                send_buf.put_slice(&key_buf[..key_len]);
-            }
-            send_buf.put_slice(b"\r\n");
-        }
-        (OpKind::Get, Protocol::Binary) if ops.len() == 1 => {
-            let key_len = window.write_key(ops[0].slot, block, key_buf);
-            binary::encode_get(send_buf, Opcode::Get, &key_buf[..key_len], 0);
-        }
-        (OpKind::Get, Protocol::Binary) => {
-            // Quiet gets answer only hits; the NOOP's reply marks the end of the batch.
-            for (index, op) in ops.iter().enumerate() {
-                let key_len = window.write_key(op.slot, block, key_buf);
-                binary::encode_get(send_buf, Opcode::GetKQ, &key_buf[..key_len], index as u32);
-            }
-            binary::encode_noop(send_buf, ops.len() as u32);
-        }
-    }
+    let object_bytes = match protocol {
+        Protocol::Ascii => ascii::encode(kind, ops, window, block, key_buf, send_buf),
+        Protocol::Binary => binary::encode(kind, ops, window, block, key_buf, send_buf),
+    };
     Sent {
         kind,
         keys: ops.len() as u64,
         written: (send_buf.len() - start_len) as u64,
         object_bytes,
+    }
+}
+
+/// Parses the response at the start of `buf` as far as it goes. `Ok(Some(len))` once the
+/// whole response is there (it took `len` bytes); `Ok(None)` when more bytes are needed.
+/// `on_verify_failure` gets (key, expected, received) for a verified GET whose data differs.
+pub(crate) fn parse(
+    expect: Expect<'_>,
+    buf: &[u8],
+    reply: &mut Reply,
+    key_buf: &mut [u8; MAX_KEY_LEN],
+    mut on_verify_failure: impl FnMut(&[u8], &[u8], &[u8]),
+) -> Result<Option<usize>, ProtoError> {
+    match expect.protocol {
+        Protocol::Ascii => ascii::parse(expect, buf, reply, key_buf, &mut on_verify_failure),
+        Protocol::Binary => binary::parse(expect, buf, reply, key_buf, &mut on_verify_failure),
     }
 }
 

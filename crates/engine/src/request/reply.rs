@@ -1,13 +1,11 @@
-//! Reading a response: how many bytes it takes and what it meant for the request's keys.
+//! What the protocols share in reading a response: the progress through it, and what it meant
+//! for the request's keys.
 //!
 //! A response may arrive in pieces; [`Reply`] remembers how far parsing got, so a binary
 //! multi-get (one frame per hit, then the NOOP's frame) is read frame by frame as bytes come
 //! in. Returned values are matched to the requested keys in order — memcached answers a
 //! multi-get in request order and omits misses — so every key is exactly a hit or a miss.
 
-use shardslap_proto::ascii::{self, Response};
-use shardslap_proto::binary::{self, Opcode, Status};
-use shardslap_proto::ProtoError;
 use shardslap_workload::{CharBlock, Op, OpKind, Window, MAX_KEY_LEN};
 
 use super::{unix_secs, Outcome, Protocol};
@@ -23,10 +21,10 @@ const UNEXPIRED_BEFORE_SECS: u64 = 55;
 #[derive(Debug, Default)]
 pub(crate) struct Reply {
     /// Requested keys already resolved as hit or miss.
-    matched: usize,
+    pub(super) matched: usize,
     /// Bytes of the response already parsed (binary frames).
-    parsed: usize,
-    outcome: Outcome,
+    pub(super) parsed: usize,
+    pub(super) outcome: Outcome,
 }
 
 impl Reply {
@@ -45,158 +43,12 @@ pub(crate) struct Expect<'a> {
     pub(crate) block: &'a CharBlock,
 }
 
-/// Parses the response at the start of `buf` as far as it goes. `Ok(Some(len))` once the
-/// whole response is there (it took `len` bytes); `Ok(None)` when more bytes are needed.
-/// `on_verify_failure` gets (key, expected, received) for a verified GET whose data differs.
-pub(crate) fn parse(
-    expect: Expect<'_>,
-    buf: &[u8],
-    reply: &mut Reply,
-    key_buf: &mut [u8; MAX_KEY_LEN],
-    mut on_verify_failure: impl FnMut(&[u8], &[u8], &[u8]),
-) -> Result<Option<usize>, ProtoError> {
-    match expect.protocol {
-        Protocol::Ascii => {
-            let Some((response, len)) = ascii::decode(buf)? else {
-                return Ok(None);
-            };
-            interpret_ascii(expect, &response, reply, key_buf, &mut on_verify_failure);
-            Ok(Some(len))
-        }
-        Protocol::Binary => loop {
-            let Some((frame, len)) = binary::decode(&buf[reply.parsed..])? else {
-                return Ok(None);
-            };
-            reply.parsed += len;
-            if interpret_binary(expect, &frame, reply, key_buf, &mut on_verify_failure) {
-                return Ok(Some(reply.parsed));
-            }
-        },
-    }
-}
-
-fn interpret_ascii(
-    expect: Expect<'_>,
-    response: &Response<'_>,
-    reply: &mut Reply,
-    key_buf: &mut [u8; MAX_KEY_LEN],
-    on_verify_failure: &mut impl FnMut(&[u8], &[u8], &[u8]),
-) {
-    let outcome = &mut reply.outcome;
-    match (kind(expect), response) {
-        (OpKind::Get, Response::Values(values)) => {
-            outcome.answered = true;
-            for value in values {
-                on_value(
-                    expect,
-                    reply,
-                    value.key,
-                    value.data,
-                    key_buf,
-                    on_verify_failure,
-                );
-            }
-            finish_get(expect, reply);
-        }
-        (OpKind::Set, Response::Stored) => {
-            outcome.answered = true;
-            outcome.stored = true;
-        }
-        (OpKind::Set, Response::NotStored | Response::Exists | Response::NotFound) => {
-            outcome.answered = true;
-        }
-        (OpKind::Set, Response::ServerError(_)) => {
-            // memcached counts a SET it refused for lack of memory.
-            outcome.answered = true;
-            outcome.server_error = true;
-        }
-        _ => outcome.server_error = true,
-    }
-}
-
-/// Takes one binary frame; true when it was the last of the response.
-fn interpret_binary(
-    expect: Expect<'_>,
-    frame: &binary::BinaryResponse<'_>,
-    reply: &mut Reply,
-    key_buf: &mut [u8; MAX_KEY_LEN],
-    on_verify_failure: &mut impl FnMut(&[u8], &[u8], &[u8]),
-) -> bool {
-    let outcome = &mut reply.outcome;
-    match kind(expect) {
-        OpKind::Set => {
-            match frame.status {
-                Status::NoError => {
-                    outcome.answered = true;
-                    outcome.stored = true;
-                }
-                Status::KeyExists | Status::ItemNotStored | Status::KeyNotFound => {
-                    outcome.answered = true;
-                }
-                // memcached counts a SET it refused for lack of memory or size.
-                Status::OutOfMemory | Status::ValueTooLarge => {
-                    outcome.answered = true;
-                    outcome.server_error = true;
-                }
-                _ => outcome.server_error = true,
-            }
-            true
-        }
-        OpKind::Get if expect.ops.len() == 1 => {
-            match frame.status {
-                Status::NoError => {
-                    outcome.answered = true;
-                    // A plain GET's reply has no key: it answers the one requested.
-                    let op = expect.ops[0];
-                    let key_len = expect.window.write_key(op.slot, expect.block, key_buf);
-                    reply.matched = 1;
-                    on_hit(
-                        expect,
-                        op,
-                        &key_buf[..key_len],
-                        frame.value,
-                        reply,
-                        on_verify_failure,
-                    );
-                }
-                Status::KeyNotFound => {
-                    outcome.answered = true;
-                    finish_get(expect, reply);
-                }
-                _ => outcome.server_error = true,
-            }
-            true
-        }
-        OpKind::Get => {
-            if frame.opcode == Opcode::Noop.as_u8() {
-                reply.outcome.answered = true;
-                finish_get(expect, reply);
-                return true;
-            }
-            if frame.status == Status::NoError {
-                on_value(
-                    expect,
-                    reply,
-                    frame.key,
-                    frame.value,
-                    key_buf,
-                    on_verify_failure,
-                );
-            } else {
-                // Quiet gets stay silent on a miss; anything else is an error for that key.
-                reply.outcome.server_error = true;
-            }
-            false
-        }
-    }
-}
-
-fn kind(expect: Expect<'_>) -> OpKind {
+pub(super) fn kind(expect: Expect<'_>) -> OpKind {
     expect.ops.first().map_or(OpKind::Get, |op| op.kind)
 }
 
 /// A returned value: the requested keys before it were misses, the one it names a hit.
-fn on_value(
+pub(super) fn on_value(
     expect: Expect<'_>,
     reply: &mut Reply,
     key: &[u8],
@@ -218,14 +70,14 @@ fn on_value(
 }
 
 /// The keys not returned by the end of the response are misses.
-fn finish_get(expect: Expect<'_>, reply: &mut Reply) {
+pub(super) fn finish_get(expect: Expect<'_>, reply: &mut Reply) {
     for &op in &expect.ops[reply.matched.min(expect.ops.len())..] {
         on_miss(expect, op, &mut reply.outcome);
     }
     reply.matched = expect.ops.len();
 }
 
-fn on_hit(
+pub(super) fn on_hit(
     expect: Expect<'_>,
     op: Op,
     key: &[u8],

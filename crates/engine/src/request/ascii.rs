@@ -1,0 +1,98 @@
+//! memcached's text protocol: `set` and (multi-)`get` requests, and what their responses mean.
+
+use bytes::{BufMut, BytesMut};
+use shardslap_proto::ascii::{self as text, Response, StorageCommand};
+use shardslap_proto::ProtoError;
+use shardslap_workload::{CharBlock, Op, OpKind, Window, MAX_KEY_LEN};
+
+use super::reply::{finish_get, kind, on_value, Expect, Reply};
+
+/// Appends the text request for `ops` (all of `kind`); returns the SET's key + value bytes.
+pub(super) fn encode(
+    kind: OpKind,
+    ops: &[Op],
+    window: &Window,
+    block: &CharBlock,
+    key_buf: &mut [u8; MAX_KEY_LEN],
+    send_buf: &mut BytesMut,
+) -> u64 {
+    match kind {
+        OpKind::Set => {
+            let mut object_bytes = 0;
+            for op in ops {
+                let key_len = window.write_key(op.slot, block, key_buf);
+                let key = &key_buf[..key_len];
+                let value = window.value(op.slot, block);
+                let exptime = window.exptime(op.slot);
+                text::encode_storage(send_buf, StorageCommand::Set, key, 0, exptime, value, false);
+                object_bytes += (key_len + value.len()) as u64;
+            }
+            object_bytes
+        }
+        OpKind::Get => {
+            // `get k1 k2 … kn\r\n`: one line however many keys.
+            send_buf.put_slice(b"get");
+            for op in ops {
+                let key_len = window.write_key(op.slot, block, key_buf);
+                send_buf.put_u8(b' ');
+                send_buf.put_slice(&key_buf[..key_len]);
+            }
+            send_buf.put_slice(b"\r\n");
+            0
+        }
+    }
+}
+
+/// Parses one text response; see [`super::parse`].
+pub(super) fn parse(
+    expect: Expect<'_>,
+    buf: &[u8],
+    reply: &mut Reply,
+    key_buf: &mut [u8; MAX_KEY_LEN],
+    on_verify_failure: &mut impl FnMut(&[u8], &[u8], &[u8]),
+) -> Result<Option<usize>, ProtoError> {
+    let Some((response, len)) = text::decode(buf)? else {
+        return Ok(None);
+    };
+    interpret(expect, &response, reply, key_buf, on_verify_failure);
+    Ok(Some(len))
+}
+
+fn interpret(
+    expect: Expect<'_>,
+    response: &Response<'_>,
+    reply: &mut Reply,
+    key_buf: &mut [u8; MAX_KEY_LEN],
+    on_verify_failure: &mut impl FnMut(&[u8], &[u8], &[u8]),
+) {
+    let outcome = &mut reply.outcome;
+    match (kind(expect), response) {
+        (OpKind::Get, Response::Values(values)) => {
+            outcome.answered = true;
+            for value in values {
+                on_value(
+                    expect,
+                    reply,
+                    value.key,
+                    value.data,
+                    key_buf,
+                    on_verify_failure,
+                );
+            }
+            finish_get(expect, reply);
+        }
+        (OpKind::Set, Response::Stored) => {
+            outcome.answered = true;
+            outcome.stored = true;
+        }
+        (OpKind::Set, Response::NotStored | Response::Exists | Response::NotFound) => {
+            outcome.answered = true;
+        }
+        (OpKind::Set, Response::ServerError(_)) => {
+            // memcached counts a SET it refused for lack of memory.
+            outcome.answered = true;
+            outcome.server_error = true;
+        }
+        _ => outcome.server_error = true,
+    }
+}
