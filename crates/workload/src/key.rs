@@ -36,6 +36,12 @@ impl KeyPrefix {
         Self((shard << 48) | (u64::from(conn) << 32) | u64::from(counter))
     }
 
+    /// The prefix of key `index` of a fixed key space (`--keys`): the index itself, in 60
+    /// bits.
+    pub fn from_index(index: u64) -> Self {
+        Self(index & ((1 << 60) - 1))
+    }
+
     /// The 60-bit value.
     pub fn as_u64(self) -> u64 {
         self.0

@@ -29,6 +29,7 @@ pub mod cfg_file;
 pub mod charblock;
 pub mod distribution;
 pub mod key;
+pub mod keyspace;
 pub mod spec;
 pub mod window;
 
@@ -36,5 +37,6 @@ pub use cfg_file::{parse_cfg, CfgError, CfgErrorKind, Section, MEMASLAP_DEFAULT_
 pub use charblock::{CharBlock, ALPHABET, CHAR_BLOCK_LEN};
 pub use distribution::{build_distribution, SlotShape, UNIT_SLOTS};
 pub use key::{KeyPrefix, MAX_SHARDS, PREFIX_LEN};
+pub use keyspace::{zipf_share, KeyDist, KeySampler, KeySpace, MAX_KEYS, MAX_ZIPF_THETA};
 pub use spec::{SizeRange, WorkloadSpec, MAX_KEY_LEN, MAX_VALUE_LEN, MIN_KEY_LEN, PROP_EPSILON};
 pub use window::{Op, OpKind, Window, WindowParams, EXPIRE_TIME_SECS};

@@ -18,6 +18,7 @@
 use crate::charblock::CharBlock;
 use crate::distribution::SlotShape;
 use crate::key::{KeyPrefix, MAX_SHARDS, PREFIX_LEN};
+use crate::keyspace::{KeySpace, KeyWindow};
 use crate::spec::{MAX_KEY_LEN, PROP_EPSILON};
 
 /// Expiry given to items picked for expire verification (`-e`), in seconds.
@@ -116,9 +117,9 @@ impl Item {
     }
 }
 
-/// A concurrency's window of items and its op counters.
+/// memaslap's window of one concurrency: its items and its op counters.
 #[derive(Debug, Clone)]
-pub struct Window {
+pub struct ItemWindow {
     params: WindowParams,
     items: Box<[Item]>,
     shard: u16,
@@ -137,7 +138,7 @@ pub struct Window {
     verified_gets: u64,
 }
 
-impl Window {
+impl ItemWindow {
     /// Builds the window of concurrency `conn` on `shard` from the first
     /// `params.window_len` slots of `distribution`. Item i gets key counter i;
     /// items get an expiry where `expiring_so_far < exp_verify * i` (an even
@@ -456,6 +457,146 @@ impl Window {
     /// Overwrites stored so far.
     pub fn overwrites_stored(&self) -> u64 {
         self.overwrites_stored
+    }
+}
+
+/// A concurrency's source of operations: memaslap's window of items (the default), or its
+/// share of the run's fixed key space (`--keys`). The engine sees one type either way.
+#[derive(Debug, Clone)]
+pub enum Window {
+    /// memaslap's per-concurrency window.
+    Items(ItemWindow),
+    /// Keys of the run's key space.
+    Keys(KeyWindow),
+}
+
+/// Calls `$method` on whichever window this is.
+macro_rules! each {
+    ($self:ident, $w:ident => $call:expr) => {
+        match $self {
+            Window::Items($w) => $call,
+            Window::Keys($w) => $call,
+        }
+    };
+}
+
+impl Window {
+    /// memaslap's window of concurrency `conn` on `shard`; see [`ItemWindow::new`].
+    ///
+    /// # Panics
+    ///
+    /// As [`ItemWindow::new`].
+    pub fn new(params: WindowParams, distribution: &[SlotShape], shard: u16, conn: u16) -> Self {
+        Window::Items(ItemWindow::new(params, distribution, shard, conn))
+    }
+
+    /// Concurrency `concurrency` of `concurrencies`' view of the key space `space`, with key
+    /// and value lengths from `distribution`; see [`KeyWindow::new`].
+    pub fn over_keys(
+        params: WindowParams,
+        space: &KeySpace,
+        distribution: &[SlotShape],
+        concurrency: usize,
+        concurrencies: usize,
+    ) -> Self {
+        Window::Keys(KeyWindow::new(
+            params,
+            space,
+            distribution,
+            concurrency,
+            concurrencies,
+        ))
+    }
+
+    /// Number of items (memaslap) or keys (key space).
+    pub fn len(&self) -> usize {
+        each!(self, w => w.len())
+    }
+
+    /// Always false: a window has at least one item.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Chooses the next operation. After a SET, call [`Self::on_set_done`] before choosing
+    /// again.
+    pub fn next_op(&mut self, rng: &mut fastrand::Rng) -> Op {
+        each!(self, w => w.next_op(rng))
+    }
+
+    /// Records the result of the SET of `slot` chosen by [`Self::next_op`].
+    pub fn on_set_done(&mut self, slot: usize, stored: bool, now_secs: u64) {
+        each!(self, w => w.on_set_done(slot, stored, now_secs))
+    }
+
+    /// SETs to make before the clock starts (memaslap's warm-up, or `--prefill`).
+    pub fn warmup_len(&self) -> usize {
+        each!(self, w => w.warmup_len())
+    }
+
+    /// The `i`-th warm-up SET.
+    pub fn warmup_op(&self, i: usize) -> Op {
+        each!(self, w => w.warmup_op(i))
+    }
+
+    /// Records the result of a warm-up SET.
+    pub fn on_warmup_set_done(&mut self, slot: usize, stored: bool, now_secs: u64) {
+        each!(self, w => w.on_warmup_set_done(slot, stored, now_secs))
+    }
+
+    /// Writes the key of `slot` into `out` and returns its length.
+    pub fn write_key(&self, slot: usize, block: &CharBlock, out: &mut [u8; MAX_KEY_LEN]) -> usize {
+        each!(self, w => w.write_key(slot, block, out))
+    }
+
+    /// The key prefix of `slot`.
+    pub fn key_prefix(&self, slot: usize) -> KeyPrefix {
+        each!(self, w => w.key_prefix(slot))
+    }
+
+    /// Key length of `slot`, in bytes.
+    pub fn key_len(&self, slot: usize) -> usize {
+        each!(self, w => w.key_len(slot))
+    }
+
+    /// Value length of `slot`, in bytes.
+    pub fn value_len(&self, slot: usize) -> usize {
+        each!(self, w => w.value_len(slot))
+    }
+
+    /// The value a SET of `slot` sends now, and a verified GET must return.
+    pub fn value<'b>(&self, slot: usize, block: &'b CharBlock) -> &'b [u8] {
+        each!(self, w => w.value(slot, block))
+    }
+
+    /// Expiry of `slot` for the SET command: 0 or [`EXPIRE_TIME_SECS`].
+    pub fn exptime(&self, slot: usize) -> u32 {
+        each!(self, w => w.exptime(slot))
+    }
+
+    /// When the item of `slot` was last stored; 0 if never (or not tracked).
+    pub fn set_time_secs(&self, slot: usize) -> u64 {
+        each!(self, w => w.set_time_secs(slot))
+    }
+
+    /// Whether the window knows `slot` to be stored (a key space tracks nothing).
+    pub fn is_stored(&self, slot: usize) -> bool {
+        each!(self, w => w.is_stored(slot))
+    }
+
+    /// GETs issued.
+    pub fn gets_issued(&self) -> u64 {
+        each!(self, w => w.gets_issued())
+    }
+
+    /// SETs stored outside warm-up.
+    pub fn sets_stored(&self) -> u64 {
+        each!(self, w => w.sets_stored())
+    }
+
+    /// Overwrites stored.
+    pub fn overwrites_stored(&self) -> u64 {
+        each!(self, w => w.overwrites_stored())
     }
 }
 
