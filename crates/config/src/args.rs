@@ -181,6 +181,25 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub pipeline: usize,
 
+    /// A fixed key space of N keys (10k, 1m), named the same on every shard and host with the
+    /// same --seed, instead of memaslap's window per concurrency.
+    #[arg(long, value_name = "N")]
+    pub keys: Option<String>,
+
+    /// With --keys, which key each operation touches: uniform, zipf:THETA (0 < THETA <= 1.5),
+    /// gaussian:MEAN,SD (in keys) or sequential [default: uniform]
+    #[arg(long, value_name = "DIST")]
+    pub key_dist: Option<String>,
+
+    /// With --keys, store every key once before the clock starts (spread over the shards,
+    /// reported apart like memaslap's warm-up).
+    #[arg(long)]
+    pub prefill: bool,
+
+    /// With --keys, the share of GETs that ask for keys never stored, in [0, 1).
+    #[arg(long, value_name = "P")]
+    pub miss_ratio: Option<f64>,
+
     /// Connect and request timeout: 5s, 0.5s.
     #[arg(long, value_name = "DURATION", default_value = "5s")]
     pub timeout: String,

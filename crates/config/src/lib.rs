@@ -11,6 +11,7 @@
 mod args;
 mod cpuset;
 mod error;
+mod key_space;
 mod plan;
 mod run_config;
 mod server;

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use shardslap_workload::{parse_cfg, WorkloadSpec, MAX_VALUE_LEN};
+use shardslap_workload::{parse_cfg, KeySpace, WorkloadSpec, MAX_VALUE_LEN};
 
 use crate::cpuset::{affinity_cpus, format_cpu_list, parse_cpu_list};
 use crate::error::os_reason;
@@ -72,6 +72,8 @@ pub struct RunConfig {
     pub workload: WorkloadSpec,
     /// `-F` path, if any.
     pub cfg_file: Option<PathBuf>,
+    /// `--keys` and its companions: a fixed key space instead of memaslap's window.
+    pub key_space: Option<KeySpace>,
     /// Task window per concurrency in items, `-w`.
     pub window_len: usize,
     /// `-X`: one value length in bytes for every item.
@@ -137,6 +139,7 @@ impl RunConfig {
 /// not depend on the machine.
 pub(crate) fn build(args: Args, allowed_cpus: &[usize]) -> Result<RunConfig, ConfigError> {
     let mut warnings = Vec::new();
+    let key_space = crate::key_space::key_space(&args)?;
 
     let servers_raw = args.servers.ok_or(ConfigError::NoServers)?;
     let servers = parse_servers(&servers_raw)?;
@@ -332,6 +335,7 @@ pub(crate) fn build(args: Args, allowed_cpus: &[usize]) -> Result<RunConfig, Con
     let seed = args.seed.unwrap_or_else(seed_from_clock);
 
     Ok(RunConfig {
+        key_space,
         servers,
         servers_raw,
         shards,

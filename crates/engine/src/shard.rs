@@ -9,7 +9,7 @@ use std::sync::mpsc::Sender;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use shardslap_config::{RunConfig, ShardSpec, StopCondition};
+use shardslap_config::{ConcurrencySpec, RunConfig, ShardSpec, StopCondition};
 use shardslap_report::ShardStats;
 use shardslap_workload::{CharBlock, SlotShape, Window, WindowParams};
 
@@ -198,7 +198,7 @@ pub(crate) async fn run(inputs: ShardInputs, tx: Sender<ShardMsg>) {
     let behaviour = Behaviour::of(&cfg);
     let mut setups = Vec::with_capacity(spec.concurrencies.len());
     for conc in &spec.concurrencies {
-        let window = Window::new(params, &distribution, shard as u16, conc.local_index as u16);
+        let window = window_for(&cfg, params, &distribution, shard, conc);
         let rng = fastrand::Rng::with_seed(conn_seed(cfg.seed, shard, conc.local_index));
         let routes = Routes::plan(&cfg, conc.server, &server_addrs);
         let (index, budget, state) = (conc.index, conc.ops_budget, state.clone());
@@ -339,6 +339,22 @@ pub(crate) fn window_params(cfg: &RunConfig) -> WindowParams {
         overwrite: cfg.overwrite,
         verify: cfg.verify,
         exp_verify: cfg.exp_verify,
+    }
+}
+
+/// The window of concurrency `conc` of `shard`: memaslap's own, or its view of `--keys`.
+pub(crate) fn window_for(
+    cfg: &RunConfig,
+    params: WindowParams,
+    distribution: &[SlotShape],
+    shard: usize,
+    conc: &ConcurrencySpec,
+) -> Window {
+    match &cfg.key_space {
+        None => Window::new(params, distribution, shard as u16, conc.local_index as u16),
+        Some(space) => {
+            Window::over_keys(params, space, distribution, conc.index, cfg.concurrency)
+        }
     }
 }
 

@@ -5,7 +5,8 @@
 //! what a real server can do; when `memcached` is missing they fail loudly with the fix.
 //! For what a real server cannot do on cue, [`FakeServer`] proxies one and injects a [`Fault`]
 //! (a corrupted value, a stall, garbage, a connection closed mid-reply), and [`UdpDropProxy`]
-//! relays UDP to one and drops every Nth GET reply datagram.
+//! relays UDP to one and drops every Nth GET reply datagram. [`KeyCounter`] proxies one and
+//! counts the GETs of each key on the wire.
 //! [`TestNetwork`] builds several "hosts" on one machine (network namespaces on a bridge) for
 //! multi-host recipes.
 //!
@@ -15,12 +16,14 @@
 #![allow(clippy::unwrap_used)]
 
 mod fake;
+mod key_counter;
 mod netns;
 mod server;
 mod stats;
 mod udp_fake;
 
 pub use fake::{FakeServer, Fault};
+pub use key_counter::KeyCounter;
 pub use netns::{NetNs, TestNetwork};
 pub use server::{MemcachedServer, ServerOptions};
 pub use stats::{parse_stats, StatsDelta, StatsSnapshot};

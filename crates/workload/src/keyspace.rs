@@ -106,15 +106,21 @@ impl FromStr for KeyDist {
 }
 
 /// The run's key space, the same for every concurrency.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct KeySpace {
     /// Keys that may be stored: indexes `0..keys`.
     pub keys: u64,
+    /// Which key an operation touches (written as `--key-dist` spells it).
+    #[serde(serialize_with = "serialize_display")]
     pub dist: KeyDist,
     /// Share of GETs that ask for a never-stored key (index `keys..2 × keys`).
     pub miss_ratio: f64,
     /// Store every key once before the clock starts.
     pub prefill: bool,
+}
+
+fn serialize_display<S: serde::Serializer>(dist: &KeyDist, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(dist)
 }
 
 /// Draws key indexes for one concurrency: O(1) per draw, no allocation.

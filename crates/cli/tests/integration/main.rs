@@ -13,6 +13,7 @@ mod engine_counts;
 mod env_errors;
 mod faults;
 mod interrupted;
+mod key_space;
 mod live;
 mod multihost;
 mod parity;

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use io_uring::{opcode, types};
 use shardslap_config::RunConfig;
-use shardslap_workload::{Op, OpKind, Window, MAX_KEY_LEN};
+use shardslap_workload::{Op, OpKind, MAX_KEY_LEN};
 
 use crate::conn::Behaviour;
 use crate::link::LinkError;
@@ -258,12 +258,8 @@ impl Driver {
         for (slot, (input, guard)) in inputs.into_iter().enumerate() {
             let spec = &input.spec;
             for conc in &spec.concurrencies {
-                let window = Window::new(
-                    params,
-                    &input.distribution,
-                    spec.shard as u16,
-                    conc.local_index as u16,
-                );
+                let window =
+                    shard::window_for(&input.cfg, params, &input.distribution, spec.shard, conc);
                 let rng = fastrand::Rng::with_seed(shard::conn_seed(
                     input.cfg.seed,
                     spec.shard,
