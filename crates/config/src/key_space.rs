@@ -20,7 +20,11 @@ pub(crate) fn key_space(args: &Args) -> Result<Option<KeySpace>, ConfigError> {
             ("--miss-ratio", args.miss_ratio.is_some()),
         ];
         if let Some((flag, _)) = stray.iter().find(|(_, given)| *given) {
-            return Err(ConfigError::invalid(flag, "", "it needs --keys N (a fixed key space)"));
+            return Err(ConfigError::invalid(
+                flag,
+                "",
+                "it needs --keys N (a fixed key space)",
+            ));
         }
         return Ok(None);
     };
@@ -116,13 +120,19 @@ mod tests {
             }))
         );
         let plain = parse(&["--keys", "1000"]).unwrap().unwrap();
-        assert_eq!((plain.dist, plain.miss_ratio, plain.prefill), (KeyDist::Uniform, 0.0, false));
+        assert_eq!(
+            (plain.dist, plain.miss_ratio, plain.prefill),
+            (KeyDist::Uniform, 0.0, false)
+        );
     }
 
     #[test]
     fn nonsense_is_one_line_naming_the_flag() {
         for (args, says) in [
-            (&["--keys", "0"][..], "invalid value '0' for --keys: must be between 1 and"),
+            (
+                &["--keys", "0"][..],
+                "invalid value '0' for --keys: must be between 1 and",
+            ),
             (&["--keys", "ten"][..], "invalid value 'ten' for --keys"),
             (
                 &["--keys", "10", "--key-dist", "zipf:0"][..],
@@ -141,8 +151,14 @@ mod tests {
                 "invalid value '-0.1' for --miss-ratio: must be in [0, 1)",
             ),
             (&["--prefill"][..], "--prefill: it needs --keys N"),
-            (&["--miss-ratio", "0.1"][..], "--miss-ratio: it needs --keys N"),
-            (&["--key-dist", "uniform"][..], "--key-dist: it needs --keys N"),
+            (
+                &["--miss-ratio", "0.1"][..],
+                "--miss-ratio: it needs --keys N",
+            ),
+            (
+                &["--key-dist", "uniform"][..],
+                "--key-dist: it needs --keys N",
+            ),
             (
                 &["--keys", "10", "-e", "0.1"][..],
                 "--keys cannot be combined with --exp-verify",

@@ -2,6 +2,7 @@
 //! clock at the same instant, gather period snapshots into a time series, and merge.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -76,6 +77,8 @@ pub fn run(
     }
     let mut info = info;
     info.data_path = data_path.name().to_string();
+    // Set once by an executor whose ring could not be made after the probe said it could.
+    let fell_back = Arc::new(AtomicBool::new(false));
     let shard_count = plan.shards.len();
     let cpus: Vec<usize> = plan.shards.iter().map(|s| s.cpu).collect();
 
@@ -109,6 +112,7 @@ pub fn run(
         let first_shard = shards.first().map_or(0, |(inputs, _)| inputs.spec.shard);
         let tx = tx.clone();
         let data_path = data_path.clone();
+        let fell_back = fell_back.clone();
         let connections: usize = shards
             .iter()
             .map(|(inputs, _)| inputs.spec.concurrencies.len() * conns_per_concurrency)
@@ -123,6 +127,7 @@ pub fn run(
                     DataPath::Ring => match Ring::new(connections) {
                         Ok(ring) => return driver::run(ring, shards, tx).await,
                         Err(err) => {
+                            fell_back.store(true, Ordering::Relaxed);
                             eprintln!(
                                 "shardslap: cpu {cpu}: cannot set up the io_uring data path \
                                  ({err}); using glommio's sockets"
@@ -171,6 +176,9 @@ pub fn run(
     }
     if let (Some(err), false) = (first_error, collected) {
         return Err(err);
+    }
+    if fell_back.load(Ordering::Relaxed) {
+        info.data_path = "mixed".to_string();
     }
     Ok(collector.finish(info))
 }

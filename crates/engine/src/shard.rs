@@ -352,9 +352,7 @@ pub(crate) fn window_for(
 ) -> Window {
     match &cfg.key_space {
         None => Window::new(params, distribution, shard as u16, conc.local_index as u16),
-        Some(space) => {
-            Window::over_keys(params, space, distribution, conc.index, cfg.concurrency)
-        }
+        Some(space) => Window::over_keys(params, space, distribution, conc.index, cfg.concurrency),
     }
 }
 

@@ -117,12 +117,19 @@ impl Ring {
                 return Ok(());
             }
             self.submit()?;
+            if self.ring.submission().is_full() {
+                return Err(io::Error::other("the submission queue stays full"));
+            }
         }
     }
 
     /// Hands every queued submission to the kernel without waiting.
     pub(crate) fn submit(&mut self) -> io::Result<()> {
-        retry_interrupted(|| self.ring.submit().map(drop))
+        match retry_interrupted(|| self.ring.submit().map(drop)) {
+            // Completions wait to be reaped (a full completion queue): the next wait takes them.
+            Err(err) if err.raw_os_error() == Some(libc::EBUSY) => Ok(()),
+            other => other,
+        }
     }
 
     /// Hands the queued submissions to the kernel and waits until at least one completion is

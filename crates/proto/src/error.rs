@@ -83,6 +83,15 @@ pub enum ProtoError {
         line: LineSnippet,
     },
 
+    /// Bytes arrived before the request they would answer was sent.
+    #[error(
+        "{len} byte(s) arrived before any request they could answer was sent (stream out of sync)"
+    )]
+    UnexpectedData {
+        /// How many bytes were waiting.
+        len: usize,
+    },
+
     /// A `VALUE` or meta `VA` header whose fields are missing or not numbers.
     #[error("malformed value header {line} (expected VALUE <key> <flags> <bytes> [<cas>] or VA <bytes> <flags>*)")]
     MalformedValueHeader {

@@ -40,6 +40,7 @@ pub struct RunInfo {
     /// results from several are merged).
     pub host: String,
     /// How the run's bytes moved: `ring` (the driver's own io_uring) or `glommio` (its
-    /// sockets: UDP, facebook mode, or the fallback). Empty until the engine decides.
+    /// sockets: UDP, facebook mode, or the fallback), or `mixed` when an executor fell back
+    /// after the start-up probe. Empty until the engine decides.
     pub data_path: String,
 }

@@ -13,12 +13,29 @@ fn a_prefilled_key_space_counts_match_the_server_and_every_get_hits() {
     let server = MemcachedServer::start();
     let (run, delta) = run_against(
         &server,
-        &["-T", "1", "-c", "4", "-x", "20000", "--keys", "3000", "--prefill"],
+        &[
+            "-T",
+            "1",
+            "-c",
+            "4",
+            "-x",
+            "20000",
+            "--keys",
+            "3000",
+            "--prefill",
+        ],
     );
     assert_counts_match(&run, &delta);
     assert_eq!(run.counter("get_misses"), 0, "every key was stored first");
-    assert_eq!(run.json()["run"]["warmup"]["sets"], 3000, "one prefill SET per key");
-    assert_eq!(run.counter("cmd_get") + run.counter("cmd_set"), 20000 + 3000);
+    assert_eq!(
+        run.json()["run"]["warmup"]["sets"],
+        3000,
+        "one prefill SET per key"
+    );
+    assert_eq!(
+        run.counter("cmd_get") + run.counter("cmd_set"),
+        20000 + 3000
+    );
     let config = &run.json()["config"]["key_space"];
     assert_eq!(config["keys"], 3000);
     assert_eq!(config["dist"], "uniform");
@@ -30,8 +47,19 @@ fn the_miss_ratio_is_the_servers() {
     let (run, delta) = run_against(
         &server,
         &[
-            "-T", "1", "-c", "4", "-x", "40000", "--keys", "2000", "--prefill", "--miss-ratio",
-            "0.2", "--key-dist", "gaussian:1000,300",
+            "-T",
+            "1",
+            "-c",
+            "4",
+            "-x",
+            "40000",
+            "--keys",
+            "2000",
+            "--prefill",
+            "--miss-ratio",
+            "0.2",
+            "--key-dist",
+            "gaussian:1000,300",
         ],
     );
     assert_counts_match(&run, &delta);
@@ -42,7 +70,10 @@ fn the_miss_ratio_is_the_servers() {
 /// The key index a key's prefix encodes (10 characters of 6 bits, most significant first).
 fn key_index(key: &[u8]) -> u64 {
     key[..PREFIX_LEN].iter().fold(0, |index, &c| {
-        let digit = ALPHABET.iter().position(|&a| a == c).expect("an alphabet character");
+        let digit = ALPHABET
+            .iter()
+            .position(|&a| a == c)
+            .expect("an alphabet character");
         (index << 6) | digit as u64
     })
 }
@@ -55,7 +86,17 @@ fn zipf_puts_its_theoretical_share_of_gets_on_the_hottest_keys_on_the_wire() {
     let keys = 10_000u64;
     let run = run_with_json(
         &[
-            "-s", &addr, "-T", "1", "-c", "4", "-x", "60000", "--keys", "10000", "--key-dist",
+            "-s",
+            &addr,
+            "-T",
+            "1",
+            "-c",
+            "4",
+            "-x",
+            "60000",
+            "--keys",
+            "10000",
+            "--key-dist",
             "zipf:0.99",
         ],
         LIMIT,

@@ -35,8 +35,6 @@ pub(crate) struct InFlight {
     pub(crate) handed: Option<Instant>,
     /// Warm-up requests are counted but not measured.
     pub(crate) measured: bool,
-    /// The send that carried it completed (its bytes count as written).
-    pub(crate) delivered: bool,
     /// How far parsing its reply got.
     reply: Reply,
 }
@@ -113,17 +111,20 @@ pub(crate) struct Connection {
     pub(crate) retry: Option<Retry>,
     /// Why a recycled connection was lost: the concurrency's fault if it cannot reconnect.
     pub(crate) lost_reason: Option<String>,
-    /// Received, not yet consumed bytes are `recv_buf[..filled]`.
+    /// Received, not yet consumed bytes are `recv_buf[parsed..filled]`; the consumed front is
+    /// dropped once per receive, not once per reply.
     recv_buf: Vec<u8>,
+    parsed: usize,
     filled: usize,
+    /// The last time the ring moved bytes of this connection either way (a response timeout
+    /// needs `--timeout` without any progress, as a socket's read timeout does).
+    last_progress: Option<Instant>,
     /// Requests being encoded this turn, not yet handed to the ring.
     out: BytesMut,
     /// The bytes of the send in flight; `sending[sent_len..]` is still to go.
     sending: BytesMut,
     sent_len: usize,
-    /// Requests carried by the send in flight (the newest of `queue` not yet delivered).
-    sending_requests: usize,
-    /// Requests in `out`.
+    /// Requests in `out`: the newest of `queue`, not yet handed to the ring.
     unsent_requests: usize,
     queue: VecDeque<InFlight>,
     /// Operations of the queued requests, back to back in queue order.
@@ -148,11 +149,12 @@ impl Connection {
             retry: None,
             lost_reason: None,
             recv_buf: vec![0; (RECV_BUF_PER_REQUEST * pipeline.max(1)).min(RECV_BUF_INITIAL_MAX)],
+            parsed: 0,
             filled: 0,
+            last_progress: None,
             out: BytesMut::with_capacity(SEND_BUF_INITIAL),
             sending: BytesMut::with_capacity(SEND_BUF_INITIAL),
             sent_len: 0,
-            sending_requests: 0,
             unsent_requests: 0,
             queue: VecDeque::with_capacity(pipeline.max(1)),
             ops: VecDeque::with_capacity(pipeline.max(1) * keys_per_request.max(1)),
@@ -170,10 +172,19 @@ impl Connection {
         self.queue.len()
     }
 
-    /// When its oldest request was handed to the ring, if it was (the response timeout
-    /// counts from then).
-    pub(crate) fn oldest_handed(&self) -> Option<Instant> {
-        self.queue.front().and_then(|request| request.handed)
+    /// Since when it has waited for an answer without progress: the later of its oldest
+    /// request's hand-off to the ring and the last bytes moved; `None` with nothing awaited.
+    pub(crate) fn waiting_since(&self) -> Option<Instant> {
+        let handed = self.queue.front().and_then(|request| request.handed)?;
+        Some(
+            self.last_progress
+                .map_or(handed, |progress| progress.max(handed)),
+        )
+    }
+
+    /// The ring moved bytes of this connection at `now`.
+    pub(crate) fn progressed(&mut self, now: Instant) {
+        self.last_progress = Some(now);
     }
 
     /// The buffer the next request is encoded into.
@@ -198,7 +209,6 @@ impl Connection {
             due,
             handed: None,
             measured,
-            delivered: false,
             reply: Reply::default(),
         });
         self.unsent_requests += 1;
@@ -216,9 +226,8 @@ impl Connection {
         self.out.clear();
         self.pending.send = true;
         self.sent_len = 0;
-        self.sending_requests = self.unsent_requests;
+        let newest = self.queue.len() - self.unsent_requests;
         self.unsent_requests = 0;
-        let newest = self.queue.len() - self.sending_requests;
         for request in self.queue.range_mut(newest..) {
             request.handed = Some(now);
         }
@@ -232,19 +241,13 @@ impl Connection {
     }
 
     /// The send in flight moved `written` bytes: the rest of it to send (still pending), if
-    /// any. Once it is whole, its requests count as delivered.
+    /// any.
     pub(crate) fn on_sent(&mut self, written: usize) -> Option<(*const u8, u32)> {
         self.sent_len += written;
         if self.sent_len < self.sending.len() {
             return Some(self.remaining_send());
         }
         self.pending.send = false;
-        let newest = self.queue.len() - self.unsent_requests;
-        let oldest = newest.saturating_sub(self.sending_requests);
-        for request in self.queue.range_mut(oldest..newest) {
-            request.delivered = true;
-        }
-        self.sending_requests = 0;
         self.sending.clear();
         None
     }
@@ -252,6 +255,11 @@ impl Connection {
     /// Where the ring may write received bytes: after what is buffered, growing the buffer
     /// when it is full. Valid until the receive's completion.
     pub(crate) fn recv_target(&mut self) -> (*mut u8, u32) {
+        if self.parsed > 0 {
+            self.recv_buf.copy_within(self.parsed..self.filled, 0);
+            self.filled -= self.parsed;
+            self.parsed = 0;
+        }
         if self.filled == self.recv_buf.len() {
             let grown = self.recv_buf.len() * 2;
             self.recv_buf.resize(grown, 0);
@@ -272,7 +280,7 @@ impl Connection {
     /// returns the reply's length once it is whole.
     ///
     /// # Errors
-    /// The bytes are not a reply to that request.
+    /// The bytes are not a reply to that request, or came before it was sent.
     pub(crate) fn next_reply(
         &mut self,
         ops: &mut Vec<Op>,
@@ -282,28 +290,27 @@ impl Connection {
             return Ok(None);
         };
         let keys = front.keys;
+        let received = &self.recv_buf[self.parsed..self.filled];
+        if front.handed.is_none() {
+            // Bytes for a request the server cannot have seen: the stream is not ours.
+            return match received.is_empty() {
+                true => Ok(None),
+                false => Err(ProtoError::UnexpectedData {
+                    len: received.len(),
+                }),
+            };
+        }
         let front_ops = &self.ops.make_contiguous()[..keys];
-        let Some(len) = parse(front_ops, &mut front.reply, &self.recv_buf[..self.filled])? else {
+        let Some(len) = parse(front_ops, &mut front.reply, received)? else {
             return Ok(None);
         };
         ops.clear();
         ops.extend(self.ops.drain(..keys));
-        self.consume(len);
-        let delivered = self.queue.len() - self.sending_requests - self.unsent_requests;
-        if delivered == 0 {
-            // A reply can come before the send's completion is reaped: the request was sent.
-            if self.sending_requests > 0 {
-                self.sending_requests -= 1;
-            } else {
-                self.unsent_requests = self.unsent_requests.saturating_sub(1);
-            }
+        self.parsed = (self.parsed + len).min(self.filled);
+        if self.parsed == self.filled {
+            (self.parsed, self.filled) = (0, 0); // The common case: nothing behind the reply.
         }
-        let Some(mut request) = self.queue.pop_front() else {
-            return Ok(None);
-        };
-        // A reply proves its request reached the server.
-        request.delivered = true;
-        Ok(Some(request))
+        Ok(self.queue.pop_front())
     }
 
     /// Takes out the oldest request that will get no answer (the connection failed), with its
@@ -319,22 +326,12 @@ impl Connection {
     /// ring refers to the buffers any more).
     pub(crate) fn reset_buffers(&mut self) {
         debug_assert!(!self.pending.any(), "the ring still uses the buffers");
-        self.filled = 0;
+        (self.parsed, self.filled) = (0, 0);
+        self.last_progress = None;
         self.out.clear();
         self.sending.clear();
         self.sent_len = 0;
-        self.sending_requests = 0;
         self.unsent_requests = 0;
-    }
-
-    /// Drops the first `len` received bytes.
-    fn consume(&mut self, len: usize) {
-        if len >= self.filled {
-            self.filled = 0; // The common case: one reply, nothing behind it.
-        } else {
-            self.recv_buf.copy_within(len..self.filled, 0);
-            self.filled -= len;
-        }
     }
 }
 
@@ -408,7 +405,6 @@ mod tests {
             for chunk in stream.chunks(fragment) {
                 feed(&mut conn, chunk);
                 while let Some(request) = conn.next_reply(&mut ops, line_parse).unwrap() {
-                    assert!(request.delivered);
                     assert_eq!(request.latency_start(), Some(now));
                     done.push(ops.iter().map(|op| op.slot).collect::<Vec<_>>());
                 }
@@ -437,17 +433,19 @@ mod tests {
         let later = first + Duration::from_millis(1);
         let (_, len) = conn.next_send(later).expect("the second send");
         assert_eq!(len, 7);
-        assert_eq!(conn.oldest_handed(), Some(first));
+        assert_eq!(conn.waiting_since(), Some(first));
         let mut ops = Vec::new();
         feed(&mut conn, b"A\n");
-        let request = conn.next_reply(&mut ops, line_parse).unwrap().unwrap();
-        assert!(request.delivered);
-        assert_eq!(conn.oldest_handed(), Some(later));
-        // The connection fails before the second send completes: its request was not
-        // delivered.
+        conn.next_reply(&mut ops, line_parse).unwrap().unwrap();
+        assert_eq!(conn.waiting_since(), Some(later));
+        // Bytes moved after the hand-off push the response timeout back.
+        let progress = later + Duration::from_millis(5);
+        conn.progressed(progress);
+        assert_eq!(conn.waiting_since(), Some(progress));
         let abandoned = conn.abandon_next(&mut ops).expect("one left");
-        assert!(!abandoned.delivered);
+        assert_eq!(abandoned.handed, Some(later));
         assert_eq!(ops, vec![op(2)]);
+        assert_eq!(conn.waiting_since(), None, "nothing awaited");
     }
 
     #[test]
@@ -458,7 +456,7 @@ mod tests {
         conn.push_request(0, &[op(1)], sent(7), Some(due), true);
         let handed = due + Duration::from_millis(3);
         conn.next_send(handed);
-        assert_eq!(conn.oldest_handed(), Some(handed));
+        assert_eq!(conn.waiting_since(), Some(handed));
         let mut ops = Vec::new();
         conn.on_sent(7);
         feed(&mut conn, b"A\n");
@@ -483,10 +481,15 @@ mod tests {
     }
 
     #[test]
-    fn bytes_with_no_request_wait_for_one() {
+    fn bytes_with_no_request_wait_for_one_but_not_before_it_is_sent() {
         let mut conn = up(1);
         feed(&mut conn, b"stray\n");
         let mut ops = Vec::new();
         assert!(conn.next_reply(&mut ops, line_parse).unwrap().is_none());
+        request(&mut conn, &[1], b"get a\r\n");
+        assert!(
+            conn.next_reply(&mut ops, line_parse).is_err(),
+            "not sent yet"
+        );
     }
 }

@@ -30,7 +30,7 @@ use shardslap_workload::{Op, OpKind, MAX_KEY_LEN};
 use crate::conn::Behaviour;
 use crate::link::LinkError;
 use crate::pacer::Pacer;
-use crate::request::{self, Expect, Failure};
+use crate::request::{self, Expect, Failure, Sent};
 use crate::routes::Routes;
 use crate::shard::{self, ExitGuard, ShardInputs, ShardMsg, ShardState};
 use crate::uring::{Completion, OpTag, Ring, Token};
@@ -217,6 +217,7 @@ pub(crate) async fn run(ring: Ring, shards: Vec<(ShardInputs, ExitGuard)>, tx: S
         if now >= driver.next_housekeeping {
             driver.housekeeping(now);
         }
+        driver.start_if_due(now);
         driver.hand_off_periods(now);
         driver.wake_paced(now);
         driver.fill(now);
@@ -386,10 +387,8 @@ impl Driver {
             }
             Stage::Running => {}
         }
-        if let Stage::Starting(start) = self.stage {
-            if now >= start || stop_requested {
-                self.begin_run(start);
-            }
+        if stop_requested {
+            self.start_if_due(now);
         }
         let timeout = self.settings.behaviour.timeout;
         for connection in 0..self.connections.len() {
@@ -397,8 +396,8 @@ impl Driver {
             match conn.state {
                 LinkState::Up => {
                     let stalled = conn
-                        .oldest_handed()
-                        .is_some_and(|handed| now.saturating_duration_since(handed) >= timeout);
+                        .waiting_since()
+                        .is_some_and(|since| now.saturating_duration_since(since) >= timeout);
                     if stalled {
                         let addr = conn.addr;
                         self.fail(connection, LinkError::Timeout { addr, timeout }, now);
@@ -415,6 +414,15 @@ impl Driver {
                     }
                 }
                 LinkState::Connecting { .. } | LinkState::Closing { .. } => {}
+            }
+        }
+    }
+
+    /// Starts the clock once its instant has come (or a stop was asked for while waiting).
+    fn start_if_due(&mut self, now: Instant) {
+        if let Stage::Starting(start) = self.stage {
+            if now >= start || self.control.stop_requested() {
+                self.begin_run(start);
             }
         }
     }
@@ -733,7 +741,8 @@ impl Driver {
         let conn = &mut self.connections[connection];
         conn.pending.connect = false;
         match conn.state {
-            LinkState::Connecting { .. } if result >= 0 => {
+            // EISCONN: a kernel that reports a connect finished behind its back.
+            LinkState::Connecting { .. } if result >= 0 || result == -libc::EISCONN => {
                 conn.state = LinkState::Up;
                 let index = conn.concurrency;
                 let slot = self.concurrencies[index].shard;
@@ -808,6 +817,12 @@ impl Driver {
     fn on_recv_done(&mut self, connection: usize, result: i32, now: Instant) {
         let conn = &mut self.connections[connection];
         conn.pending.recv = false;
+        if result > 0 {
+            // What the server wrote, whatever becomes of the connection.
+            let slot = self.concurrencies[conn.concurrency].shard;
+            let counters = &mut self.shards[slot].state.stats.borrow_mut().counters;
+            counters.read_bytes += result as u64;
+        }
         if conn.state != LinkState::Up {
             self.finish_close_if_idle(connection, now);
             return;
@@ -816,9 +831,7 @@ impl Driver {
         match result {
             len if len > 0 => {
                 conn.on_received(len as usize);
-                let slot = self.concurrencies[conn.concurrency].shard;
-                let state = &self.shards[slot].state;
-                state.stats.borrow_mut().counters.read_bytes += len as u64;
+                conn.progressed(now);
                 self.take_replies(connection, now);
                 if self.connections[connection].is_up() {
                     self.arm_recv(connection);
@@ -863,6 +876,11 @@ impl Driver {
             });
             match result {
                 Ok(Some(done)) => {
+                    // Bytes are counted as the ring moves them (`on_send_done`).
+                    let sent = Sent {
+                        written: 0,
+                        ..done.sent
+                    };
                     let latency_ns = done.measured.then(|| {
                         let start = done.latency_start().unwrap_or(now);
                         duration_ns(now.saturating_duration_since(start))
@@ -873,7 +891,7 @@ impl Driver {
                         &mut stats,
                         &mut conc.window,
                         ops_buf,
-                        done.sent,
+                        sent,
                         outcome,
                         0,
                         latency_ns,
@@ -912,6 +930,13 @@ impl Driver {
         let conn = &mut self.connections[connection];
         if conn.state != LinkState::Up || result <= 0 {
             conn.pending.send = false;
+        }
+        if result > 0 {
+            // Request bytes count as written once the kernel took them, as a socket write.
+            let slot = self.concurrencies[conn.concurrency].shard;
+            let counters = &mut self.shards[slot].state.stats.borrow_mut().counters;
+            counters.written_bytes += result as u64;
+            conn.progressed(now);
         }
         if conn.state != LinkState::Up {
             self.finish_close_if_idle(connection, now);
@@ -960,10 +985,10 @@ impl Driver {
         // in the pipeline are abandoned.
         let mut failure = Failure::Connection;
         while let Some(request) = self.connections[connection].abandon_next(&mut self.ops_buf) {
-            let mut sent = request.sent;
-            if !request.delivered {
-                sent.written = 0;
-            }
+            let sent = Sent {
+                written: 0,
+                ..request.sent
+            };
             let owner = request.concurrency;
             let conc = &mut self.concurrencies[owner];
             let state = &self.shards[conc.shard].state;
@@ -978,6 +1003,15 @@ impl Driver {
             );
             failure = Failure::Abandoned;
             conc.completed(&self.ops_buf);
+        }
+        if failure == Failure::Connection {
+            // Lost while idle: no request failed, but the connection was lost all the same.
+            self.shards[slot]
+                .state
+                .stats
+                .borrow_mut()
+                .counters
+                .disconnects += 1;
         }
         let conn = &mut self.connections[connection];
         self.shards[slot].state.note_disconnect(conn.addr, &err);
