@@ -9,25 +9,24 @@ use std::path::PathBuf;
 use clap::Parser;
 
 /// `-V` output after the program name.
-const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (memaslap v1.0 compatible)");
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (memaslap v1.0 compatible)");
+
+/// The one-line description `--help` opens with.
+pub const ABOUT: &str = "A memcached load generator, thread-per-core and memaslap-compatible.";
+
+/// The examples `--help` closes with.
+pub const RUN_EXAMPLES: &str = "Examples:\n  \
+    shardslap -s 127.0.0.1:11211 -S 5s\n  \
+    shardslap -s 127.0.0.1:11211 -t 2m -v 0.2 -e 0.05 -b\n  \
+    shardslap -s 127.0.0.1:11211 -F config -t 2m -w 40k -S 20s -o 0.2\n  \
+    shardslap -s 127.0.0.1:11211,127.0.0.1:11212 -F config -t 2m --cores 1-3 --json -\n  \
+    shardslap merge A.json B.json -o merged.json\n  \
+    shardslap help sweep";
 
 /// shardslap's command-line arguments, as parsed by clap and not yet
 /// validated.
 #[derive(Debug, Clone, Parser)]
-#[command(
-    name = "shardslap",
-    version = VERSION,
-    about = "A memcached load generator, thread-per-core and memaslap-compatible.",
-    after_help = "Examples:\n  \
-        shardslap -s 127.0.0.1:11211 -S 5s\n  \
-        shardslap -s 127.0.0.1:11211 -t 2m -v 0.2 -e 0.05 -b\n  \
-        shardslap -s 127.0.0.1:11211 -F config -t 2m -w 40k -S 20s -o 0.2\n  \
-        shardslap -s 127.0.0.1:11211,127.0.0.1:11212 -F config -t 2m --cores 1-3 --json -\n\n\
-        Result files (see each one's --help):\n  \
-        shardslap merge A.json B.json -o merged.json   runs from several hosts, merged exactly\n  \
-        shardslap plot A.json [B.json ...] -o out.svg  latency spectrum, throughput, per shard\n  \
-        shardslap sweep --cores 0-7 [run options] -o sweep.json   scaling over 1, 2, 4, ... cores"
-)]
+#[command(name = "shardslap", version = VERSION, about = ABOUT, after_help = RUN_EXAMPLES)]
 pub struct Args {
     /// `-s`: memcached servers, raw (parsed in `RunConfig::from_args`).
     #[arg(

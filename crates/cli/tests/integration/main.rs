@@ -12,6 +12,7 @@ mod docs;
 mod engine_counts;
 mod env_errors;
 mod faults;
+mod help;
 mod interrupted;
 mod live;
 mod multihost;
