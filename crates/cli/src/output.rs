@@ -61,10 +61,11 @@ pub struct PeriodPrinter {
 }
 
 impl PeriodPrinter {
-    /// Prints only with `-S`; clears the screen as memaslap does only on a terminal.
+    /// Prints only with `-S` and without `-q`; clears the screen as memaslap does only on a
+    /// terminal.
     pub fn new(cfg: &RunConfig, info: &RunInfo, out: TextOut) -> Self {
         Self {
-            enabled: cfg.stat_freq.is_some(),
+            enabled: cfg.stat_freq.is_some() && !cfg.quiet,
             clear_screen: out.is_terminal(),
             nominal_object_len: info.nominal_object_len,
             out,

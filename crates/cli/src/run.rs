@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use shardslap_config::{plan, unix_now_s, Args, RunConfig};
 use shardslap_engine::{preflight, run_info, signals, Preflight, RunObserver};
-use shardslap_report::{render_banner, render_final, Report};
+use shardslap_report::{render_banner, render_final, FinalLayout, Report};
 
 use crate::output::{JsonSink, PeriodPrinter, TextOut};
 
@@ -20,7 +20,10 @@ pub fn main(args: Args) -> anyhow::Result<ExitCode> {
     let preflight = preflight(&cfg)?;
     let info = run_info(&cfg);
     let out = TextOut::for_config(&cfg);
-    out.print(&render_banner(&info));
+    // -q: the final report only, no banner and no periodic tables.
+    if !cfg.quiet {
+        out.print(&render_banner(&info));
+    }
 
     let mut printer = PeriodPrinter::new(&cfg, &info, out);
     if let (Some(at), false) = (cfg.start_at, cfg.quiet) {
@@ -32,7 +35,10 @@ pub fn main(args: Args) -> anyhow::Result<ExitCode> {
     let report = measure(&cfg, preflight, &mut printer);
     printer.finish();
     let report = report?;
-    out.print(&render_final(&report));
+    out.print(&render_final(
+        &report,
+        FinalLayout::for_stat_freq(cfg.stat_freq),
+    ));
     json.write(&report)?;
     Ok(exit_code(&report))
 }

@@ -29,7 +29,7 @@ pub use latency::{
 pub use report::{LatencySummary, OpSummary, Report, TimePoint, Warmup, PERIOD_HDR_SIGFIG};
 pub use run_info::RunInfo;
 pub use stats::{merge_all, Counters, OpStats, ShardStats};
-pub use text::{render_banner, render_final, render_period, PeriodTables};
+pub use text::{render_banner, render_final, render_period, FinalLayout, PeriodTables};
 
 #[cfg(test)]
 mod test_support;

@@ -40,3 +40,12 @@ pub struct RunInfo {
     /// results from several are merged).
     pub host: String,
 }
+
+impl RunInfo {
+    /// The run's master seed, from the effective settings (`--seed`, or the one drawn from the
+    /// clock); `None` when the settings do not hold one.
+    #[must_use]
+    pub fn seed(&self) -> Option<u64> {
+        self.config.get("seed").and_then(serde_json::Value::as_u64)
+    }
+}

@@ -115,3 +115,72 @@ fn stat_freq_prints_period_tables() {
         "{points} time-series points for 3 s at 1 s"
     );
 }
+
+#[test]
+fn banner_prints_the_seed_and_memaslaps_lines_come_in_memaslaps_order() {
+    let server = MemcachedServer::start();
+    let addr = server.addr_string();
+    let run = run_with_json(
+        &[
+            "-s", &addr, "-T", "1", "-c", "2", "-x", "200", "--seed", "99",
+        ],
+        LIMIT,
+    );
+    run.assert_success();
+    let out = &run.stdout;
+    assert!(
+        out.contains("get proportion: get_prop=0.90\nseed: 99 (repeat the run with --seed 99)\n"),
+        "{out}"
+    );
+    // Without -S memaslap prints the banner, then cmd_get … object_bytes, a blank line and
+    // `Run time`, nothing in between; our statistics blocks and percentiles come after.
+    let lines: Vec<&str> = out.lines().collect();
+    let at = |prefix: &str| {
+        lines
+            .iter()
+            .position(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix:?} in:\n{out}"))
+    };
+    let cmd_get = at("cmd_get: ");
+    assert_eq!(at("seed: ") + 1, cmd_get, "{out}");
+    for (offset, prefix) in [
+        "cmd_set: ",
+        "get_misses: ",
+        "written_bytes: ",
+        "read_bytes: ",
+        "object_bytes: ",
+    ]
+    .iter()
+    .enumerate()
+    {
+        assert!(lines[cmd_get + 1 + offset].starts_with(prefix), "{out}");
+    }
+    assert_eq!(lines[cmd_get + 6], "", "{out}");
+    assert!(lines[cmd_get + 7].starts_with("Run time: "), "{out}");
+    assert!(at("Get Statistics (") > cmd_get + 7, "{out}");
+    assert!(
+        at("Latency percentiles") > at("Total Statistics ("),
+        "{out}"
+    );
+}
+
+#[test]
+fn quiet_prints_only_the_final_report() {
+    let server = MemcachedServer::start();
+    let addr = server.addr_string();
+    let run = run_with_json(
+        &[
+            "-s", &addr, "-T", "1", "-c", "2", "-t", "2s", "-S", "1s", "-q",
+        ],
+        LIMIT,
+    );
+    run.assert_success();
+    let out = &run.stdout;
+    for absent in ["servers: ", "threads count", "seed: ", "Period ", "Global "] {
+        assert!(!out.contains(absent), "{absent:?} with -q:\n{out}");
+    }
+    // With -S the final report opens with memaslap's blocks, as memaslap's does.
+    assert!(out.starts_with("Get Statistics ("), "{out}");
+    assert!(out.contains("\ncmd_get: "), "{out}");
+    assert!(out.contains("\nRun time: "), "{out}");
+}
