@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use shardslap_workload::{parse_cfg, WorkloadSpec, MAX_VALUE_LEN};
+use shardslap_workload::{parse_cfg_file, WorkloadSpec, MAX_VALUE_LEN};
 
 use crate::cpuset::{affinity_cpus, format_cpu_list, parse_cpu_list};
 use crate::error::os_reason;
@@ -323,7 +323,7 @@ pub(crate) fn build(args: Args, allowed_cpus: &[usize]) -> Result<RunConfig, Con
     let json = args.json.map(json_target);
 
     let workload = match &args.cfg_cmd {
-        Some(path) => load_workload(path)?,
+        Some(path) => load_workload(path, &mut warnings)?,
         // Never ~/.memslap.cnf: a stale file there silently changed
         // memaslap's "default" workload.
         None => WorkloadSpec::memaslap_default(),
@@ -436,18 +436,23 @@ fn json_target(path: PathBuf) -> JsonTarget {
     }
 }
 
-/// Reads and parses the `-F` file.
-fn load_workload(path: &Path) -> Result<WorkloadSpec, ConfigError> {
+/// Reads and parses the `-F` file; what the parser warns about goes to `warnings`, naming
+/// the file.
+fn load_workload(path: &Path, warnings: &mut Vec<String>) -> Result<WorkloadSpec, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|err| ConfigError::CfgRead {
         path: path.to_owned(),
         reason: os_reason(&err),
     })?;
     // Key lengths over 250 are rejected there for both protocols: memcached
     // refuses them in binary too, so memaslap's -B exemption is not kept.
-    parse_cfg(&text).map_err(|reason| ConfigError::CfgParse {
+    let parsed = parse_cfg_file(&text).map_err(|reason| ConfigError::CfgParse {
         path: path.to_owned(),
         reason,
-    })
+    })?;
+    for warning in parsed.warnings {
+        warnings.push(format!("-F file '{}': {warning}", path.display()));
+    }
+    Ok(parsed.spec)
 }
 
 /// A fresh seed per run: the wall clock in nanoseconds (low 64 bits).
@@ -481,6 +486,7 @@ mod secs {
 #[cfg(test)]
 mod tests {
     use clap::{CommandFactory, Parser};
+    use shardslap_workload::parse_cfg;
 
     use super::*;
 
@@ -892,6 +898,31 @@ mod tests {
             parse_cfg(&std::fs::read_to_string(&file.0).unwrap()).unwrap()
         );
         assert_eq!(cfg.workload.keys[0].start, 32);
+    }
+
+    #[test]
+    fn cfg_file_warnings_name_the_file_and_line() {
+        let file = TempFile::new(
+            "wrapped.cnf",
+            "#a comment that goes on\nonto the next line\nkey\n32 32 0.5\n",
+        );
+        let cfg = ok(&["-s", "a", "-F", file.path()]);
+        assert_eq!(
+            cfg.warnings,
+            [
+                format!(
+                    "-F file '{}': line 2: skipped \"onto the next line\" (a comment wrapped onto \
+                     a line without '#'; memaslap skips it too)",
+                    file.path()
+                ),
+                format!(
+                    "-F file '{}': line 3: key proportions total 0.500, not 1 (memaslap's docs \
+                     say they must): they are not rescaled; the other 50.0% of keys get the \
+                     average length, 16 bytes",
+                    file.path()
+                ),
+            ]
+        );
     }
 
     #[test]

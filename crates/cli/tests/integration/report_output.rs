@@ -184,3 +184,40 @@ fn quiet_prints_only_the_final_report() {
     assert!(out.contains("\ncmd_get: "), "{out}");
     assert!(out.contains("\nRun time: "), "{out}");
 }
+
+#[test]
+fn cfg_file_with_memaslaps_wrapped_comments_runs_with_warnings() {
+    let server = MemcachedServer::start();
+    let addr = server.addr_string();
+    let dir = crate::util::TempDir::new("wrapped-cfg");
+    let path = dir.path("sample.cnf");
+    // The shape of memaslap's man page sample: a comment wrapped onto a line without '#',
+    // and value proportions that total 0.5.
+    std::fs::write(
+        &path,
+        "#proportion: the share of the keys from one range, of all\ngenerated keys\n\
+         key\n32 32 1\nvalue\n100 100 0.5\ncmd\n0 0.1\n1 0.9\n",
+    )
+    .unwrap();
+    let file = path.to_str().unwrap();
+    let run = run_with_json(
+        &["-s", &addr, "-T", "1", "-c", "2", "-x", "200", "-F", file],
+        LIMIT,
+    );
+    run.assert_success();
+    let warnings: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(warnings.len(), 2, "{}", run.stderr);
+    assert!(
+        warnings[0].starts_with(&format!(
+            "shardslap: warning: -F file '{file}': line 2: skipped \"generated keys\""
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        warnings[1].contains("line 5: value proportions total 0.500, not 1"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.counter("cmd_get") + run.counter("cmd_set"), 200);
+}
