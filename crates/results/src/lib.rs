@@ -21,7 +21,7 @@ pub mod sweep;
 
 pub use error::ResultsError;
 pub use load::{load, load_any, load_sweep, AnyResult, RUN_KIND, SUPPORTED_SCHEMA_VERSION};
-pub use merge::{merge, WORKLOAD_KEYS};
+pub use merge::{merge, time_gaps, TimeGap, WORKLOAD_KEYS};
 pub use schema::{
     Counters, Extra, LatencyUs, OpEntry, OpKind, OpsObject, PointOp, ResultFile, RunSection,
     ShardEntry, Source, TimePointEntry, WarmupSection,

@@ -527,3 +527,47 @@ fn shard_ops_of_the_wrong_length_are_refused() {
         "b.json: timeseries[1] has 2 shard_ops, but the file has 3 shards"
     );
 }
+
+fn source(label: &str, started_at: f64, duration_s: f64) -> Source {
+    Source {
+        label: label.to_owned(),
+        started_at,
+        duration_s,
+        host: None,
+        shards: 1,
+        cores: vec![0],
+        interrupted: None,
+        extra: serde_json::Map::new(),
+    }
+}
+
+#[test]
+fn runs_one_after_the_other_leave_a_gap_and_overlapping_runs_none() {
+    // Overlapping (the case merge is for): no gap, in any order.
+    let together = [source("a", 100.0, 10.0), source("b", 101.0, 10.0)];
+    assert_eq!(time_gaps(&together), []);
+    assert_eq!(time_gaps(&[together[1].clone(), together[0].clone()]), []);
+    // One after the other: the gap between them, named by the runs around it.
+    let gaps = time_gaps(&[source("late", 120.0, 10.0), source("early", 100.0, 10.0)]);
+    assert_eq!(
+        gaps,
+        [TimeGap {
+            before: "early".into(),
+            after: "late".into(),
+            gap_s: 10.0,
+        }]
+    );
+    // Back to back counts too (they were never measuring together), and a run inside
+    // another's interval does not end it.
+    let gaps = time_gaps(&[
+        source("long", 0.0, 100.0),
+        source("inside", 10.0, 5.0),
+        source("next", 100.0, 1.0),
+    ]);
+    assert_eq!(gaps.len(), 1);
+    assert_eq!(
+        (gaps[0].before.as_str(), gaps[0].after.as_str()),
+        ("long", "next")
+    );
+    assert_eq!(gaps[0].gap_s, 0.0);
+}
