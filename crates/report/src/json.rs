@@ -124,21 +124,50 @@ fn op_json(s: &LatencyStats, secs: f64) -> Value {
 }
 
 fn timeseries_json(points: &[TimePoint]) -> Vec<Value> {
+    let ends: Vec<f64> = points.iter().map(|p| p.t_s).collect();
+    let partial_tail = is_partial_tail(&ends);
     let mut prev_t_s = 0.0;
     points
         .iter()
-        .map(|p| {
+        .enumerate()
+        .map(|(i, p)| {
             let period_s = p.t_s - prev_t_s;
             prev_t_s = p.t_s;
-            json!({
+            let mut point = json!({
                 "t_s": p.t_s,
                 "get": summary_json(&p.ops.get, period_s),
                 "set": summary_json(&p.ops.set, period_s),
                 "total": summary_json(&p.ops.total, period_s),
                 "shard_ops": p.shard_ops,
-            })
+            });
+            if partial_tail && i + 1 == points.len() {
+                point["partial"] = json!(true);
+            }
+            point
         })
         .collect()
+}
+
+/// Whether the last of the periods ending at `ends_s` (seconds from the start, ascending) is a
+/// partial tail: shorter than the full periods before it. It holds what the shards measured
+/// after their last full period; at the end of a timed run that is only the requests still in
+/// flight (a few milliseconds), so its rate and percentiles are not a period's.
+#[must_use]
+pub fn is_partial_tail(ends_s: &[f64]) -> bool {
+    let lengths: Vec<f64> = std::iter::once(0.0)
+        .chain(ends_s.iter().copied())
+        .collect::<Vec<_>>()
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .collect();
+    match lengths.split_last() {
+        Some((last, full)) if !full.is_empty() => {
+            let period = full.iter().copied().fold(0.0, f64::max);
+            // Whole nanoseconds on both sides: a tolerance far below any period.
+            *last < period - 1e-6
+        }
+        _ => false,
+    }
 }
 
 fn summary_json(s: &LatencySummary, period_s: f64) -> Value {
@@ -207,6 +236,18 @@ mod tests {
             },
         ];
         r
+    }
+
+    #[test]
+    fn a_short_last_point_is_marked_partial() {
+        let v = render_json(&two_shard_report());
+        let ts = v["timeseries"].as_array().unwrap();
+        assert!(ts[0].get("partial").is_none());
+        assert_eq!(ts[1]["partial"], true, "0.5 s after 1 s periods");
+        assert!(!is_partial_tail(&[1.0, 2.0, 3.0]));
+        assert!(is_partial_tail(&[1.0, 2.0, 2.0019]));
+        assert!(!is_partial_tail(&[0.4]), "a lone point is the whole run");
+        assert!(!is_partial_tail(&[]));
     }
 
     #[test]

@@ -355,6 +355,24 @@ impl ResultFile {
         let at = format!("totals.{op}.hdr");
         self.totals.op(op).histogram("result", &at)
     }
+
+    /// The time series without a partial tail: the last point is left out when it covers
+    /// less than the periods before it ([`shardslap_report::is_partial_tail`]; files written
+    /// since mark it `"partial": true`), so a plot does not draw a few milliseconds of
+    /// in-flight requests as a whole period.
+    #[must_use]
+    pub fn full_periods(&self) -> &[TimePointEntry] {
+        let ends: Vec<f64> = self.timeseries.iter().map(|p| p.t_s).collect();
+        let marked = self
+            .timeseries
+            .last()
+            .is_some_and(|p| p.extra.get("partial") == Some(&serde_json::Value::Bool(true)));
+        if marked || shardslap_report::is_partial_tail(&ends) {
+            &self.timeseries[..self.timeseries.len() - 1]
+        } else {
+            &self.timeseries
+        }
+    }
 }
 
 /// Decodes an `hdr` field, naming `file` and `at` in any error.

@@ -300,6 +300,51 @@ fn a_single_input_keeps_its_numbers() {
 }
 
 #[test]
+fn a_short_tail_is_marked_partial_kept_by_merge_and_left_off_plots() {
+    let s = samples(5, 3_000, false);
+    let mut r = report(
+        "h",
+        config("a:1", 1),
+        &[1],
+        &s,
+        Duration::from_millis(3_002),
+        T0,
+    );
+    r.timeseries = vec![
+        point(1.0, &[&s[0..1000]]),
+        point(2.0, &[&s[1000..2000]]),
+        point(3.0, &[&s[2000..2990]]),
+        // 1.9 ms of requests that were in flight at the end.
+        point(3.0019, &[&s[2990..3000]]),
+    ];
+    let file = parse(&r);
+    assert_eq!(
+        file.timeseries[3].extra.get("partial"),
+        Some(&Value::Bool(true))
+    );
+    assert!(file.timeseries[..3]
+        .iter()
+        .all(|p| p.extra.get("partial").is_none()));
+    assert_eq!(file.full_periods().len(), 3);
+    assert_eq!(file.full_periods().last().map(|p| p.t_s), Some(3.0));
+    // Its ops stay in the series (they sum to the totals); only plots leave it off.
+    let ops: u64 = file.timeseries.iter().map(|p| p.total.ops).sum();
+    assert_eq!(ops, file.totals.total.ops);
+
+    let merged = merge(&[("only.json".to_owned(), file.clone())]).unwrap();
+    assert_eq!(merged.timeseries, file.timeseries);
+    assert_eq!(merged.full_periods().len(), 3);
+
+    // Files written before the mark: the length alone tells.
+    let mut old = file.clone();
+    old.timeseries[3].extra.clear();
+    assert_eq!(old.full_periods().len(), 3);
+    // A run of whole periods loses nothing.
+    old.timeseries.pop();
+    assert_eq!(old.full_periods().len(), 3);
+}
+
+#[test]
 fn different_workloads_are_refused() {
     let (_, _, mut inputs) = two_runs(false);
     inputs[1].1.config["workload"]["set_proportion"] = 0.2.into();
