@@ -10,6 +10,7 @@
 //! still printed and saved).
 
 mod cli;
+mod colocation;
 mod merge;
 mod output;
 mod plot;

@@ -7,6 +7,7 @@ use shardslap_config::{plan, unix_now_s, Args, RunConfig};
 use shardslap_engine::{preflight, run_info, signals, Preflight, RunObserver};
 use shardslap_report::{render_banner, render_final, FinalLayout, Report};
 
+use crate::colocation;
 use crate::output::{JsonSink, PeriodPrinter, TextOut};
 
 /// Runs the load test `args` describe; errors are usage/config/environment errors (exit 2).
@@ -18,6 +19,11 @@ pub fn main(args: Args) -> anyhow::Result<ExitCode> {
     // Fail on an unwritable --json path now, not after a ten-minute run.
     let json = JsonSink::open(cfg.json.as_ref())?;
     let preflight = preflight(&cfg)?;
+    // Shards take the cores round-robin, so these are the CPUs they run on.
+    let used = &cfg.cores[..cfg.shards.min(cfg.cores.len())];
+    if let Some(warning) = colocation::warning(&preflight.server_addrs, used, &cfg.cores) {
+        eprintln!("shardslap: warning: {warning}");
+    }
     let info = run_info(&cfg);
     let out = TextOut::for_config(&cfg);
     // -q: the final report only, no banner and no periodic tables.

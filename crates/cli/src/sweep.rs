@@ -17,6 +17,7 @@ use shardslap_engine::preflight;
 use shardslap_results::{SweepFile, SweepMeasurement, SweepStep};
 
 use crate::cli::SweepArgs;
+use crate::colocation;
 use crate::progress::ProgressLine;
 use crate::run::{exit_code, measure};
 
@@ -52,6 +53,16 @@ pub fn main(sweep_args: SweepArgs) -> anyhow::Result<ExitCode> {
     for k in step_sizes(base.cores.len()) {
         let cfg = step_config(&args, &base, k)?;
         let preflight = preflight(&cfg)?;
+        if k == 1 {
+            if let Some(warning) =
+                colocation::warning(&preflight.server_addrs, &base.cores, &base.cores)
+            {
+                eprintln!(
+                    "shardslap: warning: {warning} (the sweep's scaling would show the \
+                     competition, not the client)"
+                );
+            }
+        }
         let mut progress = ProgressLine::for_config(&cfg);
         let cpu_before = client_cpu();
         let report = measure(&cfg, preflight, &mut progress);

@@ -8,6 +8,7 @@
 mod util;
 
 mod cli_errors;
+mod colocation;
 mod docs;
 mod engine_counts;
 mod env_errors;
