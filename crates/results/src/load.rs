@@ -10,8 +10,19 @@ use crate::error::ResultsError;
 use crate::schema::ResultFile;
 use crate::sweep::{SweepFile, SWEEP_KIND};
 
-/// The only `schema_version` this build reads (and writes).
-pub const SUPPORTED_SCHEMA_VERSION: u32 = 1;
+/// The `schema_version` this build writes for run results (2: `hdr` fields are compressed
+/// V2). It reads every version from [`OLDEST_SCHEMA_VERSION`] up to this one.
+pub const SUPPORTED_SCHEMA_VERSION: u32 = 2;
+
+/// The oldest `schema_version` this build reads: 1, whose `hdr` fields are uncompressed V2
+/// (the histogram decoder reads both forms, so old files still merge).
+pub const OLDEST_SCHEMA_VERSION: u32 = 1;
+
+/// Whether this build reads files of `schema_version` `version`.
+#[must_use]
+pub fn is_readable_version(version: u32) -> bool {
+    (OLDEST_SCHEMA_VERSION..=SUPPORTED_SCHEMA_VERSION).contains(&version)
+}
 
 /// `kind` of a run result. Run files written so far carry no `kind`; a
 /// missing one means a run.
@@ -121,10 +132,17 @@ fn kind_of(value: &Value) -> Option<&Value> {
 
 fn check_version(file: &str, value: &Value) -> Result<(), ResultsError> {
     match value.get("schema_version") {
-        Some(v) if v.as_u64() == Some(u64::from(SUPPORTED_SCHEMA_VERSION)) => Ok(()),
+        Some(v)
+            if v.as_u64()
+                .and_then(|v| u32::try_from(v).ok())
+                .is_some_and(is_readable_version) =>
+        {
+            Ok(())
+        }
         found => Err(ResultsError::SchemaVersion {
             file: file.to_owned(),
             found: found.map_or_else(|| "missing".to_owned(), Value::to_string),
+            oldest: OLDEST_SCHEMA_VERSION,
             supported: SUPPORTED_SCHEMA_VERSION,
         }),
     }
@@ -230,14 +248,22 @@ mod tests {
     }
 
     #[test]
+    fn a_schema_version_1_file_still_loads() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/v1_run.json");
+        let run = load(path).unwrap();
+        assert_eq!(run.schema_version, 1);
+        assert_eq!(run.totals.total.ops, 300);
+    }
+
+    #[test]
     fn another_schema_version_is_refused() {
         let mut v = run_json();
-        v["schema_version"] = 2.into();
-        let f = TempFile::new("v2.json", &v.to_string());
+        v["schema_version"] = 3.into();
+        let f = TempFile::new("v3.json", &v.to_string());
         assert_eq!(
             load(&f.0).unwrap_err().to_string(),
             format!(
-                "{} has schema_version 2, but this build reads only 1; use the shardslap that wrote it",
+                "{} has schema_version 3, but this build reads only 1 to 2; use the shardslap that wrote it",
                 f.shown()
             )
         );

@@ -13,6 +13,7 @@ mod docs;
 mod engine_counts;
 mod env_errors;
 mod faults;
+mod hdr_tools;
 mod help;
 mod interrupted;
 mod live;

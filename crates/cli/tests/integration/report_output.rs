@@ -56,7 +56,7 @@ fn json_report_has_the_documented_schema() {
     );
     run.assert_success();
     let json = run.json();
-    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["schema_version"], 2);
     assert_eq!(json["config"]["seed"], 7);
     for section in ["duration_s", "started_at", "cores", "shards"] {
         assert!(!json["run"][section].is_null(), "run.{section}");

@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value};
 
 use crate::error::ResultsError;
-use crate::load::SUPPORTED_SCHEMA_VERSION;
+use crate::load::{is_readable_version, OLDEST_SCHEMA_VERSION, SUPPORTED_SCHEMA_VERSION};
 use crate::schema::{Counters, OpKind, ResultFile, RunSection, ShardEntry, Source, WarmupSection};
 
 /// The `config` keys that define the workload: inputs must agree on all of
@@ -70,7 +70,8 @@ const SHOWN_VALUE_CHARS: usize = 40;
 /// # Errors
 ///
 /// [`ResultsError::NoInputs`] for no inputs;
-/// [`ResultsError::SchemaVersion`] for a version other than 1;
+/// [`ResultsError::SchemaVersion`] for a version this build does not read (1 and 2 merge,
+/// into a version 2 file);
 /// [`ResultsError::WorkloadMismatch`] naming both labels and the first
 /// differing [`WORKLOAD_KEYS`] path; [`ResultsError::Malformed`],
 /// [`ResultsError::NoHdr`] or [`ResultsError::Hdr`] for an input that
@@ -172,10 +173,11 @@ pub fn time_gaps(sources: &[Source]) -> Vec<TimeGap> {
 }
 
 fn check_input(label: &str, file: &ResultFile) -> Result<(), ResultsError> {
-    if file.schema_version != SUPPORTED_SCHEMA_VERSION {
+    if !is_readable_version(file.schema_version) {
         return Err(ResultsError::SchemaVersion {
             file: label.to_owned(),
             found: file.schema_version.to_string(),
+            oldest: OLDEST_SCHEMA_VERSION,
             supported: SUPPORTED_SCHEMA_VERSION,
         });
     }

@@ -616,3 +616,67 @@ fn runs_one_after_the_other_leave_a_gap_and_overlapping_runs_none() {
     );
     assert_eq!(gaps[0].gap_s, 0.0);
 }
+
+/// A `schema_version` 1 file as shardslap wrote it before `hdr` fields were compressed.
+const V1_RUN: &str = include_str!("../../testdata/v1_run.json");
+
+/// `value` with every `hdr` string re-encoded in today's (compressed) form.
+fn recompress(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                match v {
+                    Value::String(s) if key == "hdr" => {
+                        *s =
+                            shardslap_report::encode_hdr(&shardslap_report::decode_hdr(s).unwrap())
+                                .unwrap();
+                    }
+                    _ => recompress(v),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(recompress),
+        _ => {}
+    }
+}
+
+#[test]
+fn an_old_uncompressed_file_still_loads_and_merges_with_a_new_one() {
+    let old_value: Value = serde_json::from_str(V1_RUN).unwrap();
+    assert_eq!(old_value["schema_version"], 1);
+    let old_hdr = old_value["totals"]["total"]["hdr"].as_str().unwrap();
+    assert!(
+        old_hdr.starts_with("HISTE"),
+        "the fixture is the uncompressed form"
+    );
+    let old: ResultFile = serde_json::from_value(old_value.clone()).unwrap();
+    assert_eq!(
+        old.op_hdr(OpKind::Total).unwrap().len(),
+        old.totals.total.ops
+    );
+
+    let mut new_value = old_value;
+    recompress(&mut new_value);
+    new_value["schema_version"] = 2.into();
+    assert!(new_value["totals"]["total"]["hdr"]
+        .as_str()
+        .unwrap()
+        .starts_with("HISTF"));
+    let new: ResultFile = serde_json::from_value(new_value).unwrap();
+
+    let merged = merge(&[
+        ("old.json".to_owned(), old.clone()),
+        ("new.json".to_owned(), new),
+    ])
+    .unwrap();
+    assert_eq!(merged.schema_version, 2);
+    assert_eq!(merged.totals.total.ops, 2 * old.totals.total.ops);
+    let hdr = merged.totals.total.hdr.as_deref().unwrap();
+    assert!(
+        hdr.starts_with("HISTF"),
+        "a merge writes the compressed form"
+    );
+    let mut twice = old.op_hdr(OpKind::Total).unwrap();
+    twice.add(old.op_hdr(OpKind::Total).unwrap()).unwrap();
+    assert_eq!(shardslap_report::decode_hdr(hdr).unwrap(), twice);
+}
