@@ -92,6 +92,7 @@ impl clap::Args for SweepArgs {
         <Args as clap::Args>::augment_args(cmd)
             .mut_arg("threads", |a| a.hide(true))
             .mut_arg("json", |a| a.hide(true))
+            .mut_arg("hdr_log", |a| a.hide(true))
             .mut_arg("concurrency", |a| {
                 a.help(
                     "Concurrencies PER CORE: step k runs k x N of them, spread over its k shards",

@@ -11,6 +11,7 @@
 
 mod cli;
 mod colocation;
+mod hdr_log;
 mod merge;
 mod output;
 mod plot;

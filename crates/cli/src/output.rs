@@ -13,6 +13,7 @@ use shardslap_config::{JsonTarget, RunConfig};
 use shardslap_engine::{PeriodSample, RunObserver};
 use shardslap_report::{render_json, render_period, Report, RunInfo};
 
+use crate::hdr_log::HdrLog;
 use crate::progress::ProgressLine;
 
 /// Where the text goes: stdout, or stderr when `--json -` has claimed stdout.
@@ -94,6 +95,25 @@ impl RunObserver for PeriodPrinter {
             self.clear_screen,
         );
         self.out.print(&text);
+    }
+}
+
+/// Everything that follows a run period by period: the text printer and, with `--hdr-log`,
+/// the interval log.
+#[derive(Debug)]
+pub struct Observers<'a> {
+    /// The periodic tables or the progress line.
+    pub printer: &'a mut PeriodPrinter,
+    /// The `--hdr-log` file, if any.
+    pub hdr_log: Option<&'a mut HdrLog>,
+}
+
+impl RunObserver for Observers<'_> {
+    fn on_period(&mut self, sample: &PeriodSample<'_>) {
+        self.printer.on_period(sample);
+        if let Some(log) = self.hdr_log.as_deref_mut() {
+            log.on_period(sample);
+        }
     }
 }
 

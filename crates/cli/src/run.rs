@@ -8,7 +8,8 @@ use shardslap_engine::{preflight, run_info, signals, Preflight, RunObserver};
 use shardslap_report::{render_banner, render_final, FinalLayout, Report};
 
 use crate::colocation;
-use crate::output::{JsonSink, PeriodPrinter, TextOut};
+use crate::hdr_log::HdrLog;
+use crate::output::{JsonSink, Observers, PeriodPrinter, TextOut};
 
 /// Runs the load test `args` describe; errors are usage/config/environment errors (exit 2).
 pub fn main(args: Args) -> anyhow::Result<ExitCode> {
@@ -16,8 +17,9 @@ pub fn main(args: Args) -> anyhow::Result<ExitCode> {
     for warning in &cfg.warnings {
         eprintln!("shardslap: warning: {warning}");
     }
-    // Fail on an unwritable --json path now, not after a ten-minute run.
+    // Fail on an unwritable --json or --hdr-log path now, not after a ten-minute run.
     let json = JsonSink::open(cfg.json.as_ref())?;
+    let mut hdr_log = cfg.hdr_log.as_deref().map(HdrLog::create).transpose()?;
     let preflight = preflight(&cfg)?;
     // Shards take the cores round-robin, so these are the CPUs they run on.
     let used = &cfg.cores[..cfg.shards.min(cfg.cores.len())];
@@ -38,7 +40,11 @@ pub fn main(args: Args) -> anyhow::Result<ExitCode> {
             at - unix_now_s()
         );
     }
-    let report = measure(&cfg, preflight, &mut printer);
+    let mut observers = Observers {
+        printer: &mut printer,
+        hdr_log: hdr_log.as_mut(),
+    };
+    let report = measure(&cfg, preflight, &mut observers);
     printer.finish();
     let report = report?;
     out.print(&render_final(
@@ -46,6 +52,9 @@ pub fn main(args: Args) -> anyhow::Result<ExitCode> {
         FinalLayout::for_stat_freq(cfg.stat_freq),
     ));
     json.write(&report)?;
+    if let Some(log) = hdr_log {
+        log.finish(&report)?;
+    }
     Ok(exit_code(&report))
 }
 

@@ -172,6 +172,11 @@ pub struct Args {
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
 
+    /// Also write an HdrHistogram interval log to PATH as the run goes: one line per period
+    /// and op type (tags get, set, total), for HistogramLogProcessor, hdr-plot and the like.
+    #[arg(long, value_name = "PATH")]
+    pub hdr_log: Option<PathBuf>,
+
     /// Seed for keys, values and the op mix (default: from the clock; printed, so a run can be repeated).
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,

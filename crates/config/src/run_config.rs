@@ -103,6 +103,8 @@ pub struct RunConfig {
     pub verbose: bool,
     /// `--json`.
     pub json: Option<JsonTarget>,
+    /// `--hdr-log`: where the HdrHistogram interval log goes.
+    pub hdr_log: Option<PathBuf>,
     /// Master seed (`--seed`, or from the clock).
     pub seed: u64,
     /// `--pipeline`: requests in flight per connection.
@@ -356,6 +358,7 @@ pub(crate) fn build(args: Args, allowed_cpus: &[usize]) -> Result<RunConfig, Con
         rep_write,
         verbose: args.verbose,
         json,
+        hdr_log: args.hdr_log,
         seed,
         pipeline,
         timeout,
