@@ -93,6 +93,7 @@ impl clap::Args for SweepArgs {
             .mut_arg("threads", |a| a.hide(true))
             .mut_arg("json", |a| a.hide(true))
             .mut_arg("hdr_log", |a| a.hide(true))
+            .mut_arg("timeseries", |a| a.hide(true))
             .mut_arg("concurrency", |a| {
                 a.help(
                     "Concurrencies PER CORE: step k runs k x N of them, spread over its k shards",

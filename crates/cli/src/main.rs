@@ -18,6 +18,7 @@ mod plot;
 mod progress;
 mod run;
 mod sweep;
+mod timeseries;
 
 use std::process::ExitCode;
 

@@ -10,6 +10,7 @@ use shardslap_report::{render_banner, render_final, FinalLayout, Report};
 use crate::colocation;
 use crate::hdr_log::HdrLog;
 use crate::output::{JsonSink, Observers, PeriodPrinter, TextOut};
+use crate::timeseries::TimeseriesSink;
 
 /// Runs the load test `args` describe; errors are usage/config/environment errors (exit 2).
 pub fn main(args: Args) -> anyhow::Result<ExitCode> {
@@ -20,6 +21,11 @@ pub fn main(args: Args) -> anyhow::Result<ExitCode> {
     // Fail on an unwritable --json or --hdr-log path now, not after a ten-minute run.
     let json = JsonSink::open(cfg.json.as_ref())?;
     let mut hdr_log = cfg.hdr_log.as_deref().map(HdrLog::create).transpose()?;
+    let mut timeseries = cfg
+        .timeseries_file
+        .as_deref()
+        .map(TimeseriesSink::create)
+        .transpose()?;
     let preflight = preflight(&cfg)?;
     // Shards take the cores round-robin, so these are the CPUs they run on.
     let used = &cfg.cores[..cfg.shards.min(cfg.cores.len())];
@@ -43,6 +49,7 @@ pub fn main(args: Args) -> anyhow::Result<ExitCode> {
     let mut observers = Observers {
         printer: &mut printer,
         hdr_log: hdr_log.as_mut(),
+        timeseries: timeseries.as_mut(),
     };
     let report = measure(&cfg, preflight, &mut observers);
     printer.finish();
@@ -51,7 +58,16 @@ pub fn main(args: Args) -> anyhow::Result<ExitCode> {
         &report,
         FinalLayout::for_stat_freq(cfg.stat_freq),
     ));
-    json.write(&report)?;
+    // A --timeseries file that failed mid-run still leaves a JSON result (with the points
+    // the report kept), then the error.
+    let series = timeseries.map(|sink| sink.finish(&report)).transpose();
+    match series {
+        Ok(series) => json.write(&report, series.as_ref())?,
+        Err(err) => {
+            json.write(&report, None)?;
+            return Err(err);
+        }
+    }
     if let Some(log) = hdr_log {
         log.finish(&report)?;
     }

@@ -30,6 +30,9 @@ pub fn main(sweep_args: SweepArgs) -> anyhow::Result<ExitCode> {
     if args.json.is_some() {
         bail!("sweep writes its results with -o SWEEP.json: drop --json");
     }
+    if args.timeseries.is_some() {
+        bail!("sweep keeps no time series: drop --timeseries");
+    }
     if args.hdr_log.is_some() {
         bail!("sweep writes no interval log: drop --hdr-log (run one step on its own for one)");
     }

@@ -177,6 +177,12 @@ pub struct Args {
     #[arg(long, value_name = "PATH")]
     pub hdr_log: Option<PathBuf>,
 
+    /// Stream the time series to PATH as JSON lines, one point per period as it ends, instead
+    /// of keeping it in memory (for long runs); --json embeds it while it is small and names
+    /// the file past that.
+    #[arg(long, value_name = "PATH")]
+    pub timeseries: Option<PathBuf>,
+
     /// Seed for keys, values and the op mix (default: from the clock; printed, so a run can be repeated).
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,

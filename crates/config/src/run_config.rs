@@ -105,6 +105,8 @@ pub struct RunConfig {
     pub json: Option<JsonTarget>,
     /// `--hdr-log`: where the HdrHistogram interval log goes.
     pub hdr_log: Option<PathBuf>,
+    /// `--timeseries`: where the time series streams to (JSON lines) instead of memory.
+    pub timeseries_file: Option<PathBuf>,
     /// Master seed (`--seed`, or from the clock).
     pub seed: u64,
     /// `--pipeline`: requests in flight per connection.
@@ -359,6 +361,7 @@ pub(crate) fn build(args: Args, allowed_cpus: &[usize]) -> Result<RunConfig, Con
         verbose: args.verbose,
         json,
         hdr_log: args.hdr_log,
+        timeseries_file: args.timeseries,
         seed,
         pipeline,
         timeout,

@@ -40,6 +40,14 @@ pub struct PeriodSample<'a> {
 pub trait RunObserver {
     /// Called once per completed period, in order.
     fn on_period(&mut self, sample: &PeriodSample<'_>);
+
+    /// Called with each time-series point right after its [`on_period`](Self::on_period).
+    /// Returning it (the default) keeps it in the report's time series; returning `None`
+    /// says the observer has stored it elsewhere (streamed to a file), so a long run's series
+    /// takes no memory. The final, partial point is always kept.
+    fn on_point(&mut self, point: TimePoint) -> Option<TimePoint> {
+        Some(point)
+    }
 }
 
 /// Runs the plan to completion (or until interrupted) and returns the merged report of what
@@ -338,11 +346,14 @@ impl<'c> Collector<'c> {
             period_secs: length.as_secs_f64(),
             elapsed_secs: elapsed.as_secs_f64(),
         });
-        self.timeseries.push(TimePoint {
+        let point = TimePoint {
             t_s: elapsed.as_secs_f64(),
             ops: OpSummary::from(&period.ops),
             shard_ops,
-        });
+        };
+        if let Some(point) = observer.on_point(point) {
+            self.timeseries.push(point);
+        }
     }
 
     fn finish(mut self, info: RunInfo) -> Report {

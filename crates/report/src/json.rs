@@ -134,21 +134,31 @@ fn timeseries_json(points: &[TimePoint]) -> Vec<Value> {
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            let period_s = p.t_s - prev_t_s;
+            let point = render_point(p, prev_t_s, partial_tail && i + 1 == points.len());
             prev_t_s = p.t_s;
-            let mut point = json!({
-                "t_s": p.t_s,
-                "get": summary_json(&p.ops.get, period_s),
-                "set": summary_json(&p.ops.set, period_s),
-                "total": summary_json(&p.ops.total, period_s),
-                "shard_ops": p.shard_ops,
-            });
-            if partial_tail && i + 1 == points.len() {
-                point["partial"] = json!(true);
-            }
             point
         })
         .collect()
+}
+
+/// One time-series point as the JSON's `timeseries` holds it: `prev_t_s` is the previous
+/// point's `t_s` (0 for the first), which the rates divide the period by; `partial` marks a
+/// short last point ([`is_partial_tail`]). What [`render_json`] embeds, and what a streamed
+/// time series (`--timeseries`) writes one per line.
+#[must_use]
+pub fn render_point(point: &TimePoint, prev_t_s: f64, partial: bool) -> Value {
+    let period_s = point.t_s - prev_t_s;
+    let mut value = json!({
+        "t_s": point.t_s,
+        "get": summary_json(&point.ops.get, period_s),
+        "set": summary_json(&point.ops.set, period_s),
+        "total": summary_json(&point.ops.total, period_s),
+        "shard_ops": point.shard_ops,
+    });
+    if partial {
+        value["partial"] = json!(true);
+    }
+    value
 }
 
 /// Whether the last of the periods ending at `ends_s` (seconds from the start, ascending) is a

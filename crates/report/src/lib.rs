@@ -21,7 +21,9 @@ pub mod stats;
 pub mod text;
 
 pub use error::ReportError;
-pub use json::{decode_hdr, encode_hdr, is_partial_tail, render_json, SCHEMA_VERSION};
+pub use json::{
+    decode_hdr, encode_hdr, is_partial_tail, render_json, render_point, SCHEMA_VERSION,
+};
 pub use latency::{
     add_histogram, empty_histogram, hdr_percentile_us, log2_bucket, LatencyStats, Percentile,
     LOG2_BUCKETS, PERCENTILES,

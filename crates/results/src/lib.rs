@@ -27,7 +27,7 @@ pub use load::{
 pub use merge::{merge, time_gaps, TimeGap, WORKLOAD_KEYS};
 pub use schema::{
     Counters, Extra, LatencyUs, OpEntry, OpKind, OpsObject, PointOp, ResultFile, RunSection,
-    ShardEntry, Source, TimePointEntry, WarmupSection,
+    ShardEntry, Source, TimePointEntry, TimeseriesFile, WarmupSection,
 };
 pub use spectrum::{nines, percentile_spectrum, SpectrumPoint};
 pub use sweep::{SweepFile, SweepMeasurement, SweepStep, SWEEP_KIND, SWEEP_SCHEMA_VERSION};

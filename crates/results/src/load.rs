@@ -7,7 +7,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::error::ResultsError;
-use crate::schema::ResultFile;
+use crate::schema::{ResultFile, TimePointEntry, TimeseriesFile};
 use crate::sweep::{SweepFile, SWEEP_KIND};
 
 /// The `schema_version` this build writes for run results (2: `hdr` fields are compressed
@@ -65,7 +65,7 @@ pub fn load(path: impl AsRef<Path>) -> Result<ResultFile, ResultsError> {
             })
         }
     }
-    run_from_value(file, value)
+    run_from_value(path, file, value)
 }
 
 /// Reads one sweep result file (what `shardslap sweep` writes).
@@ -99,9 +99,9 @@ pub fn load_any(path: impl AsRef<Path>) -> Result<AnyResult, ResultsError> {
     let path = path.as_ref();
     let (file, value) = read_json(path)?;
     match kind_of(&value) {
-        None => run_from_value(file, value).map(|r| AnyResult::Run(Box::new(r))),
+        None => run_from_value(path, file, value).map(|r| AnyResult::Run(Box::new(r))),
         Some(Value::String(kind)) if kind == RUN_KIND => {
-            run_from_value(file, value).map(|r| AnyResult::Run(Box::new(r)))
+            run_from_value(path, file, value).map(|r| AnyResult::Run(Box::new(r)))
         }
         Some(Value::String(kind)) if kind == SWEEP_KIND => {
             sweep_from_value(file, value).map(AnyResult::Sweep)
@@ -148,13 +148,60 @@ fn check_version(file: &str, value: &Value) -> Result<(), ResultsError> {
     }
 }
 
-fn run_from_value(file: String, value: Value) -> Result<ResultFile, ResultsError> {
+fn run_from_value(path: &Path, file: String, value: Value) -> Result<ResultFile, ResultsError> {
     check_version(&file, &value)?;
-    serde_json::from_value(value).map_err(|source| ResultsError::Layout {
-        file,
-        what: "run",
+    let mut run: ResultFile =
+        serde_json::from_value(value).map_err(|source| ResultsError::Layout {
+            file: file.clone(),
+            what: "run",
+            source,
+        })?;
+    if let Some(streamed) = run.timeseries_file.take() {
+        run.timeseries = read_streamed_series(path, &file, &streamed)?;
+    }
+    Ok(run)
+}
+
+/// The points of a time series streamed to a file (`--timeseries`) that `file` (at `path`)
+/// names instead of embedding: one JSON point per line, the path relative to the result's
+/// folder unless absolute.
+fn read_streamed_series(
+    path: &Path,
+    file: &str,
+    streamed: &TimeseriesFile,
+) -> Result<Vec<TimePointEntry>, ResultsError> {
+    let series_path = path
+        .parent()
+        .unwrap_or_else(|| Path::new(""))
+        .join(&streamed.path);
+    let shown = series_path.display().to_string();
+    let text = std::fs::read_to_string(&series_path).map_err(|source| ResultsError::Read {
+        file: format!("{shown} (the time series {file} names)"),
         source,
-    })
+    })?;
+    let points = text
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            serde_json::from_str(line).map_err(|err| ResultsError::Malformed {
+                file: shown.clone(),
+                at: format!("line {}", i + 1),
+                problem: format!("is not a time-series point: {err}"),
+            })
+        })
+        .collect::<Result<Vec<TimePointEntry>, _>>()?;
+    if points.len() as u64 != streamed.points {
+        return Err(ResultsError::Malformed {
+            file: file.to_owned(),
+            at: "timeseries_file.points".to_owned(),
+            problem: format!(
+                "is {}, but {shown} holds {} points (was it cut short?)",
+                streamed.points,
+                points.len()
+            ),
+        });
+    }
+    Ok(points)
 }
 
 fn sweep_from_value(file: String, value: Value) -> Result<SweepFile, ResultsError> {

@@ -21,3 +21,4 @@ mod multihost;
 mod parity;
 mod report_output;
 mod results_tools;
+mod timeseries_stream;

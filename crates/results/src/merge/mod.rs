@@ -128,6 +128,7 @@ pub fn merge(inputs: &[(String, ResultFile)]) -> Result<ResultFile, ResultsError
         counters: sum_counters(inputs.iter().map(|(_, f)| &f.counters)),
         shards,
         timeseries,
+        timeseries_file: None,
         sources: Some(sources),
         extra: Map::new(),
     })
