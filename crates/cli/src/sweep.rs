@@ -39,7 +39,11 @@ pub fn main(sweep_args: SweepArgs) -> anyhow::Result<ExitCode> {
     let Some(output) = output else {
         bail!("sweep needs -o SWEEP.json (where the results go)");
     };
-    let base = RunConfig::from_args(args.clone())?;
+    // Checked as one core's step: -c is per core, so `-c 1` must pass with any --cores (a
+    // whole-run check would ask for -c >= the number of cores).
+    let mut one_core = args.clone();
+    one_core.threads = Some(1);
+    let base = RunConfig::from_args(one_core)?;
     for warning in &base.warnings {
         eprintln!("shardslap: warning: {warning}");
     }
@@ -49,6 +53,10 @@ pub fn main(sweep_args: SweepArgs) -> anyhow::Result<ExitCode> {
 
     let mut config = serde_json::to_value(&base).context("cannot describe the sweep")?;
     config["concurrency_per_core"] = serde_json::json!(base.concurrency);
+    // Each step has its own shard count (in its entry); the one-core check's says nothing.
+    if let Some(config) = config.as_object_mut() {
+        config.remove("shards");
+    }
     let mut sweep = SweepFile::new(config);
     println!(
         "sweep over cores {:?}, {} concurrencies per core",
