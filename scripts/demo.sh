@@ -11,7 +11,13 @@ cd "$(dirname "$0")/.."
 . scripts/lib/start-memcached.sh
 ensure_memcached
 
+if [[ -x target/release/shardslap ]]; then
+    echo "demo: updating the release build (target/release/shardslap)..." >&2
+else
+    echo "demo: building the release binary target/release/shardslap (first time: about 2 minutes)..." >&2
+fi
 cargo build --release --quiet
+echo "demo: built target/release/shardslap" >&2
 
 start_memcached -m 1024 -t 2
 port=$mc_port

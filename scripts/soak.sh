@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # A long run that proves memory stays flat: starts its own memcached, runs shardslap for
-# MINUTES (default 10) at a paced rate, samples the client's RSS every 10 s, and fails if the
-# RSS grows after the first minute (start-up is done by then: windows, value block and
-# histograms are all allocated at start) by more than the time series itself takes (one point
-# per second, about 1.5 KiB with its two-digit histogram: allowed 2 KiB/s) plus 1 MiB of slack.
-# Nothing may grow per operation: at 20k ops/s even 1 byte per op would be 1 MiB a minute.
+# MINUTES (default 10) at a paced rate with -S 1s, streaming the time series to disk
+# (--timeseries) and writing an HdrHistogram log (--hdr-log), samples the client's RSS every
+# 10 s, and fails if the RSS grows after the first minute (start-up is done by then: windows,
+# value block and histograms are all allocated at start) by more than 1 MiB, or if the
+# streamed series is not complete (one point per second, as many as the result says).
+# Nothing may grow per operation or per period: at 20k ops/s even 1 byte per op would be
+# 1 MiB a minute, and a kept time series 1.5 KiB a second.
 #
 # Usage: scripts/soak.sh [MINUTES] [extra shardslap options]   (default rate: -P 20k)
 set -euo pipefail
@@ -24,7 +26,9 @@ start_memcached -m 256 -t 1
 
 out_dir=${SOAK_OUT:-target/soak}
 mkdir -p "$out_dir"
-./target/release/shardslap -s "127.0.0.1:$mc_port" -t "${minutes}m" -P 20k -q \
+series="$out_dir/timeseries.jsonl"
+./target/release/shardslap -s "127.0.0.1:$mc_port" -t "${minutes}m" -P 20k -q -S 1s \
+    --timeseries "$series" --hdr-log "$out_dir/run.hlog" \
     --json "$out_dir/result.json" "$@" > "$out_dir/report.txt" &
 pid=$!
 
@@ -53,6 +57,24 @@ awk -F'\t' 'NR > 1 {
         per_s = secs > 0 ? growth / secs : 0
         printf "soak: %d samples; RSS after 1 min %.1f MiB, at the end %.1f MiB, max %.1f MiB, growth %+.2f MiB (%.2f KiB per second of run)\n",
             n, base / 1024, last / 1024, max / 1024, growth / 1024, per_s
-        if (growth > 1024 + 2 * secs) { print "soak.sh: RSS grew by more than the time series takes"; exit 1 }
+        if (growth > 1024) { print "soak.sh: RSS grew by more than 1 MiB after the first minute"; exit 1 }
     }' "$samples"
+
+# The streamed series is complete: a point per second (and maybe a short last one), and the
+# result embeds it or names it with the same count.
+points=$(wc -l < "$series")
+expected=$((minutes * 60))
+if [ "$points" -lt "$expected" ] || [ "$points" -gt $((expected + 1)) ]; then
+    echo "soak.sh: $series has $points points, expected $expected (or one more)" >&2
+    exit 1
+fi
+python3 - "$out_dir/result.json" "$points" <<'PY'
+import json, sys
+result, points = json.load(open(sys.argv[1])), int(sys.argv[2])
+named = result.get("timeseries_file", {}).get("points")
+embedded = len(result["timeseries"])
+if (named or embedded) != points:
+    sys.exit(f"soak.sh: the result has {named or embedded} points, the file {points}")
+print(f"soak: time series complete, {points} points ({'named' if named else 'embedded'})")
+PY
 grep -E '^Run time|^cmd_get|^cmd_set' "$out_dir/report.txt" || true

@@ -9,29 +9,36 @@
 //! environment or input-file error; 130/143 interrupted by SIGINT/SIGTERM (partial results
 //! still printed and saved).
 
+mod cli;
+mod colocation;
+mod hdr_log;
 mod merge;
 mod output;
 mod plot;
 mod progress;
 mod run;
 mod sweep;
+mod timeseries;
 
-use std::ffi::OsString;
 use std::process::ExitCode;
 
+use clap::error::ErrorKind;
 use clap::Parser;
 use shardslap_engine::signals;
 
+use crate::cli::{Cli, Command};
+
 fn main() -> ExitCode {
     signals::install();
-    let mut argv: Vec<OsString> = std::env::args_os().collect();
-    // memaslap's options all start with '-', so a first bare word can only be a subcommand.
-    let subcommand = argv.get(1).and_then(|a| a.to_str()).map(str::to_owned);
-    let result = match subcommand.as_deref() {
-        Some("merge") => merge::main(parse(merge::MergeArgs::try_parse_from(sub_argv(&mut argv)))),
-        Some("plot") => plot::main(parse(plot::PlotArgs::try_parse_from(sub_argv(&mut argv)))),
-        Some("sweep") => sweep::main(argv.split_off(2)),
-        _ => run::main(parse(shardslap_config::Args::try_parse_from(argv))),
+    let cli = match Cli::try_parse_from(std::env::args_os()) {
+        Ok(cli) => cli,
+        Err(err) => return usage_error(&err),
+    };
+    let result = match cli.command {
+        Some(Command::Merge(args)) => merge::main(args),
+        Some(Command::Plot(args)) => plot::main(args),
+        Some(Command::Sweep(args)) => sweep::main(*args),
+        None => run::main(cli.run),
     };
     match result {
         Ok(code) => code,
@@ -42,18 +49,21 @@ fn main() -> ExitCode {
     }
 }
 
-/// `shardslap SUB ARGS…` as clap should see it: `shardslap-SUB ARGS…`, so usage lines name it.
-fn sub_argv(argv: &mut Vec<OsString>) -> Vec<OsString> {
-    let sub = argv.remove(1);
-    let mut name = OsString::from("shardslap ");
-    name.push(sub);
-    argv[0] = name;
-    std::mem::take(argv)
-}
-
-/// Parsed arguments, or clap's own exit: usage errors (exit 2), `--help`/`--version` (exit 0).
-fn parse<T>(parsed: Result<T, clap::Error>) -> T {
-    parsed.unwrap_or_else(|err| err.exit())
+/// `--help`/`--version` print as clap prints them (exit 0); any other clap error is one
+/// `shardslap:` line, exit 2, like every other bad value.
+fn usage_error(err: &clap::Error) -> ExitCode {
+    match err.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = err.print();
+            ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2))
+        }
+        _ => {
+            eprintln!("shardslap: {}", cli::one_line(err));
+            ExitCode::from(2)
+        }
+    }
 }
 
 /// The error and its causes on one line, `a: b: c`, leaving out a cause whose text the line

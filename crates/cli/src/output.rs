@@ -11,9 +11,11 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use shardslap_config::{JsonTarget, RunConfig};
 use shardslap_engine::{PeriodSample, RunObserver};
-use shardslap_report::{render_json, render_period, Report, RunInfo};
+use shardslap_report::{render_json, render_period, Report, RunInfo, TimePoint};
 
+use crate::hdr_log::HdrLog;
 use crate::progress::ProgressLine;
+use crate::timeseries::{StreamedSeries, TimeseriesSink};
 
 /// Where the text goes: stdout, or stderr when `--json -` has claimed stdout.
 #[derive(Debug, Clone, Copy)]
@@ -61,10 +63,11 @@ pub struct PeriodPrinter {
 }
 
 impl PeriodPrinter {
-    /// Prints only with `-S`; clears the screen as memaslap does only on a terminal.
+    /// Prints only with `-S` and without `-q`; clears the screen as memaslap does only on a
+    /// terminal.
     pub fn new(cfg: &RunConfig, info: &RunInfo, out: TextOut) -> Self {
         Self {
-            enabled: cfg.stat_freq.is_some(),
+            enabled: cfg.stat_freq.is_some() && !cfg.quiet,
             clear_screen: out.is_terminal(),
             nominal_object_len: info.nominal_object_len,
             out,
@@ -96,6 +99,34 @@ impl RunObserver for PeriodPrinter {
     }
 }
 
+/// Everything that follows a run period by period: the text printer and, with `--hdr-log`,
+/// the interval log.
+#[derive(Debug)]
+pub struct Observers<'a> {
+    /// The periodic tables or the progress line.
+    pub printer: &'a mut PeriodPrinter,
+    /// The `--hdr-log` file, if any.
+    pub hdr_log: Option<&'a mut HdrLog>,
+    /// The `--timeseries` file, if any: it takes the points, so the engine keeps none.
+    pub timeseries: Option<&'a mut TimeseriesSink>,
+}
+
+impl RunObserver for Observers<'_> {
+    fn on_period(&mut self, sample: &PeriodSample<'_>) {
+        self.printer.on_period(sample);
+        if let Some(log) = self.hdr_log.as_deref_mut() {
+            log.on_period(sample);
+        }
+    }
+
+    fn on_point(&mut self, point: TimePoint) -> Option<TimePoint> {
+        match self.timeseries.as_deref_mut() {
+            Some(sink) => sink.on_point(point),
+            None => Some(point),
+        }
+    }
+}
+
 /// The `--json` destination, opened before the run so a bad path fails early.
 #[derive(Debug)]
 pub enum JsonSink {
@@ -121,10 +152,19 @@ impl JsonSink {
         })
     }
 
-    /// Writes the report as pretty JSON.
-    pub fn write(self, report: &Report) -> anyhow::Result<()> {
-        let mut text = serde_json::to_string_pretty(&render_json(report))
-            .context("cannot serialize the JSON report")?;
+    /// Writes the report as pretty JSON, with the time series from `series` when it was
+    /// streamed to a `--timeseries` file.
+    pub fn write(self, report: &Report, series: Option<&StreamedSeries>) -> anyhow::Result<()> {
+        let mut json = render_json(report);
+        if let (Some(series), false) = (series, matches!(self, JsonSink::None)) {
+            let path = match &self {
+                JsonSink::File(path, _) => Some(path.as_path()),
+                _ => None,
+            };
+            series.apply(&mut json, path)?;
+        }
+        let mut text =
+            serde_json::to_string_pretty(&json).context("cannot serialize the JSON report")?;
         text.push('\n');
         match self {
             JsonSink::None => Ok(()),

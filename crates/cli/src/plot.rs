@@ -73,13 +73,14 @@ fn run_series(label: String, run: &ResultFile) -> anyhow::Result<RunSeries> {
     Ok(RunSeries {
         label,
         spectrum,
+        // Without a partial tail: its rate and p99 are those of the last few requests.
         throughput: run
-            .timeseries
+            .full_periods()
             .iter()
             .map(|p| (p.t_s, p.total.tps))
             .collect(),
         p99_us: run
-            .timeseries
+            .full_periods()
             .iter()
             .map(|p| (p.t_s, p.total.p99_us))
             .collect(),

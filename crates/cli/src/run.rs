@@ -5,9 +5,12 @@ use std::process::ExitCode;
 use anyhow::Context;
 use shardslap_config::{plan, unix_now_s, Args, RunConfig};
 use shardslap_engine::{preflight, run_info, signals, Preflight, RunObserver};
-use shardslap_report::{render_banner, render_final, Report};
+use shardslap_report::{render_banner, render_final, FinalLayout, Report};
 
-use crate::output::{JsonSink, PeriodPrinter, TextOut};
+use crate::colocation;
+use crate::hdr_log::HdrLog;
+use crate::output::{JsonSink, Observers, PeriodPrinter, TextOut};
+use crate::timeseries::TimeseriesSink;
 
 /// Runs the load test `args` describe; errors are usage/config/environment errors (exit 2).
 pub fn main(args: Args) -> anyhow::Result<ExitCode> {
@@ -15,12 +18,26 @@ pub fn main(args: Args) -> anyhow::Result<ExitCode> {
     for warning in &cfg.warnings {
         eprintln!("shardslap: warning: {warning}");
     }
-    // Fail on an unwritable --json path now, not after a ten-minute run.
+    // Fail on an unwritable --json or --hdr-log path now, not after a ten-minute run.
     let json = JsonSink::open(cfg.json.as_ref())?;
+    let mut hdr_log = cfg.hdr_log.as_deref().map(HdrLog::create).transpose()?;
+    let mut timeseries = cfg
+        .timeseries_file
+        .as_deref()
+        .map(TimeseriesSink::create)
+        .transpose()?;
     let preflight = preflight(&cfg)?;
+    // Shards take the cores round-robin, so these are the CPUs they run on.
+    let used = &cfg.cores[..cfg.shards.min(cfg.cores.len())];
+    if let Some(warning) = colocation::warning(&preflight.server_addrs, used, &cfg.cores) {
+        eprintln!("shardslap: warning: {warning}");
+    }
     let info = run_info(&cfg);
     let out = TextOut::for_config(&cfg);
-    out.print(&render_banner(&info));
+    // -q: the final report only, no banner and no periodic tables.
+    if !cfg.quiet {
+        out.print(&render_banner(&info));
+    }
 
     let mut printer = PeriodPrinter::new(&cfg, &info, out);
     if let (Some(at), false) = (cfg.start_at, cfg.quiet) {
@@ -29,11 +46,31 @@ pub fn main(args: Args) -> anyhow::Result<ExitCode> {
             at - unix_now_s()
         );
     }
-    let report = measure(&cfg, preflight, &mut printer);
+    let mut observers = Observers {
+        printer: &mut printer,
+        hdr_log: hdr_log.as_mut(),
+        timeseries: timeseries.as_mut(),
+    };
+    let report = measure(&cfg, preflight, &mut observers);
     printer.finish();
     let report = report?;
-    out.print(&render_final(&report));
-    json.write(&report)?;
+    out.print(&render_final(
+        &report,
+        FinalLayout::for_stat_freq(cfg.stat_freq),
+    ));
+    // A --timeseries file that failed mid-run still leaves a JSON result (with the points
+    // the report kept), then the error.
+    let series = timeseries.map(|sink| sink.finish(&report)).transpose();
+    match series {
+        Ok(series) => json.write(&report, series.as_ref())?,
+        Err(err) => {
+            json.write(&report, None)?;
+            return Err(err);
+        }
+    }
+    if let Some(log) = hdr_log {
+        log.finish(&report)?;
+    }
     Ok(exit_code(&report))
 }
 

@@ -6,41 +6,44 @@
 //! the output file (memaslap's `-o` stays reachable as `--overwrite`); the shards are one per
 //! core of the step, so `-T` is refused, as is `--json` (the sweep file replaces it).
 
-use std::ffi::OsString;
 use std::fs::File;
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use clap::Parser;
 use shardslap_config::{Args, RunConfig};
 use shardslap_engine::preflight;
 use shardslap_results::{SweepFile, SweepMeasurement, SweepStep};
 
+use crate::cli::SweepArgs;
+use crate::colocation;
 use crate::progress::ProgressLine;
 use crate::run::{exit_code, measure};
 
-/// Runs the sweep described by `argv` (everything after `sweep`).
-pub fn main(argv: Vec<OsString>) -> anyhow::Result<ExitCode> {
-    if argv.iter().any(|a| a == "-h" || a == "--help") {
-        print!("{SWEEP_HELP}");
-    }
-    let (output, run_argv) = split_output(argv)?;
-    let mut full_argv = vec![OsString::from("shardslap sweep")];
-    full_argv.extend(run_argv);
-    let args = Args::try_parse_from(full_argv).unwrap_or_else(|err| err.exit());
+/// Runs the sweep `args` describe.
+pub fn main(sweep_args: SweepArgs) -> anyhow::Result<ExitCode> {
+    let SweepArgs { run: args, output } = sweep_args;
     if args.threads.is_some() {
         bail!("sweep runs one shard per core of each step: drop -T/--threads");
     }
     if args.json.is_some() {
         bail!("sweep writes its results with -o SWEEP.json: drop --json");
     }
+    if args.timeseries.is_some() {
+        bail!("sweep keeps no time series: drop --timeseries");
+    }
+    if args.hdr_log.is_some() {
+        bail!("sweep writes no interval log: drop --hdr-log (run one step on its own for one)");
+    }
     let Some(output) = output else {
         bail!("sweep needs -o SWEEP.json (where the results go)");
     };
-    let base = RunConfig::from_args(args.clone())?;
+    // Checked as one core's step: -c is per core, so `-c 1` must pass with any --cores (a
+    // whole-run check would ask for -c >= the number of cores).
+    let mut one_core = args.clone();
+    one_core.threads = Some(1);
+    let base = RunConfig::from_args(one_core)?;
     for warning in &base.warnings {
         eprintln!("shardslap: warning: {warning}");
     }
@@ -50,6 +53,10 @@ pub fn main(argv: Vec<OsString>) -> anyhow::Result<ExitCode> {
 
     let mut config = serde_json::to_value(&base).context("cannot describe the sweep")?;
     config["concurrency_per_core"] = serde_json::json!(base.concurrency);
+    // Each step has its own shard count (in its entry); the one-core check's says nothing.
+    if let Some(config) = config.as_object_mut() {
+        config.remove("shards");
+    }
     let mut sweep = SweepFile::new(config);
     println!(
         "sweep over cores {:?}, {} concurrencies per core",
@@ -60,6 +67,16 @@ pub fn main(argv: Vec<OsString>) -> anyhow::Result<ExitCode> {
     for k in step_sizes(base.cores.len()) {
         let cfg = step_config(&args, &base, k)?;
         let preflight = preflight(&cfg)?;
+        if k == 1 {
+            if let Some(warning) =
+                colocation::warning(&preflight.server_addrs, &base.cores, &base.cores)
+            {
+                eprintln!(
+                    "shardslap: warning: {warning} (the sweep's scaling would show the \
+                     competition, not the client)"
+                );
+            }
+        }
         let mut progress = ProgressLine::for_config(&cfg);
         let cpu_before = client_cpu();
         let report = measure(&cfg, preflight, &mut progress);
@@ -86,20 +103,6 @@ pub fn main(argv: Vec<OsString>) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot write sweep file '{}'", output.display()))?;
     Ok(code)
 }
-
-/// What `sweep --help` says before the run options it shares with a plain run.
-const SWEEP_HELP: &str = "\
-shardslap sweep: the same workload on 1, 2, 4, ... up to every core of --cores (default: this
-process's CPUs), one run per step; prints and saves ops/s, ops per client CPU-second and the
-scaling efficiency of both against the one-core step. Plot it with `shardslap plot SWEEP.json`.
-
-  -o, --output SWEEP.json   where the results go (required)
-  -c N                      concurrency PER CORE: step k runs k x N connections
-  (-T and --json are not accepted: one shard per core, and the sweep file is the output;
-   memaslap's -o is --overwrite here)
-
-Run options:
-";
 
 const STEP_HEADER: &str = "cores  shards  conns        ops/s   ops/CPU-s  throughput eff  CPU eff";
 
@@ -136,31 +139,6 @@ fn step_config(args: &Args, base: &RunConfig, k: usize) -> anyhow::Result<RunCon
     Ok(RunConfig::from_args(step)?)
 }
 
-/// Takes `-o FILE`, `-oFILE`, `--output FILE` or `--output=FILE` out of the arguments.
-fn split_output(argv: Vec<OsString>) -> anyhow::Result<(Option<PathBuf>, Vec<OsString>)> {
-    let mut output = None;
-    let mut rest = Vec::with_capacity(argv.len());
-    let mut args = argv.into_iter();
-    while let Some(arg) = args.next() {
-        let text = arg.to_string_lossy();
-        let value = if text == "-o" || text == "--output" {
-            match args.next() {
-                Some(value) => value,
-                None => bail!("{text} needs a value: -o SWEEP.json"),
-            }
-        } else if let Some(v) = text.strip_prefix("--output=") {
-            OsString::from(v)
-        } else if let Some(v) = text.strip_prefix("-o").filter(|v| !v.is_empty()) {
-            OsString::from(v)
-        } else {
-            rest.push(arg);
-            continue;
-        };
-        output = Some(PathBuf::from(value));
-    }
-    Ok((output, rest))
-}
-
 /// CPU time this process has used so far (user + system, every thread, live or ended).
 fn client_cpu() -> Duration {
     // SAFETY: an all-zero rusage is a valid value for getrusage to overwrite.
@@ -186,23 +164,5 @@ mod tests {
         assert_eq!(step_sizes(2), [1, 2]);
         assert_eq!(step_sizes(6), [1, 2, 4, 6]);
         assert_eq!(step_sizes(8), [1, 2, 4, 8]);
-    }
-
-    #[test]
-    fn output_is_taken_out_of_the_run_options() {
-        let os = |v: &[&str]| v.iter().map(OsString::from).collect::<Vec<_>>();
-        for argv in [
-            &["-s", "a", "-o", "x.json", "-t", "1s"][..],
-            &["-s", "a", "--output", "x.json", "-t", "1s"],
-            &["-s", "a", "--output=x.json", "-t", "1s"],
-            &["-s", "a", "-ox.json", "-t", "1s"],
-        ] {
-            let (output, rest) = split_output(os(argv)).unwrap();
-            assert_eq!(output, Some(PathBuf::from("x.json")), "{argv:?}");
-            assert_eq!(rest, os(&["-s", "a", "-t", "1s"]), "{argv:?}");
-        }
-        assert!(split_output(os(&["-o"])).is_err());
-        let (output, rest) = split_output(os(&["--overwrite", "0.5"])).unwrap();
-        assert_eq!((output, rest), (None, os(&["--overwrite", "0.5"])));
     }
 }

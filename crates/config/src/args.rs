@@ -9,25 +9,24 @@ use std::path::PathBuf;
 use clap::Parser;
 
 /// `-V` output after the program name.
-const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (memaslap v1.0 compatible)");
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (memaslap v1.0 compatible)");
+
+/// The one-line description `--help` opens with.
+pub const ABOUT: &str = "A memcached load generator, thread-per-core and memaslap-compatible.";
+
+/// The examples `--help` closes with.
+pub const RUN_EXAMPLES: &str = "Examples:\n  \
+    shardslap -s 127.0.0.1:11211 -S 5s\n  \
+    shardslap -s 127.0.0.1:11211 -t 2m -v 0.2 -e 0.05 -b\n  \
+    shardslap -s 127.0.0.1:11211 -F config -t 2m -w 40k -S 20s -o 0.2\n  \
+    shardslap -s 127.0.0.1:11211,127.0.0.1:11212 -F config -t 2m --cores 1-3 --json -\n  \
+    shardslap merge A.json B.json -o merged.json\n  \
+    shardslap help sweep";
 
 /// shardslap's command-line arguments, as parsed by clap and not yet
 /// validated.
 #[derive(Debug, Clone, Parser)]
-#[command(
-    name = "shardslap",
-    version = VERSION,
-    about = "A memcached load generator, thread-per-core and memaslap-compatible.",
-    after_help = "Examples:\n  \
-        shardslap -s 127.0.0.1:11211 -S 5s\n  \
-        shardslap -s 127.0.0.1:11211 -t 2m -v 0.2 -e 0.05 -b\n  \
-        shardslap -s 127.0.0.1:11211 -F config -t 2m -w 40k -S 20s -o 0.2\n  \
-        shardslap -s 127.0.0.1:11211,127.0.0.1:11212 -F config -t 2m --cores 1-3 --json -\n\n\
-        Result files (see each one's --help):\n  \
-        shardslap merge A.json B.json -o merged.json   runs from several hosts, merged exactly\n  \
-        shardslap plot A.json [B.json ...] -o out.svg  latency spectrum, throughput, per shard\n  \
-        shardslap sweep --cores 0-7 [run options] -o sweep.json   scaling over 1, 2, 4, ... cores"
-)]
+#[command(name = "shardslap", version = VERSION, about = ABOUT, after_help = RUN_EXAMPLES)]
 pub struct Args {
     /// `-s`: memcached servers, raw (parsed in `RunConfig::from_args`).
     #[arg(
@@ -172,6 +171,17 @@ pub struct Args {
     /// Also write the results as JSON to PATH ('-' = stdout).
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
+
+    /// Also write an HdrHistogram interval log to PATH as the run goes: one line per period
+    /// and op type (tags get, set, total), for HistogramLogProcessor, hdr-plot and the like.
+    #[arg(long, value_name = "PATH")]
+    pub hdr_log: Option<PathBuf>,
+
+    /// Stream the time series to PATH as JSON lines, one point per period as it ends, instead
+    /// of keeping it in memory (for long runs); --json embeds it while it is small and names
+    /// the file past that.
+    #[arg(long, value_name = "PATH")]
+    pub timeseries: Option<PathBuf>,
 
     /// Seed for keys, values and the op mix (default: from the clock; printed, so a run can be repeated).
     #[arg(long, value_name = "N")]

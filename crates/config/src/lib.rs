@@ -17,7 +17,7 @@ mod run_config;
 mod server;
 mod value;
 
-pub use args::Args;
+pub use args::{Args, ABOUT, RUN_EXAMPLES, VERSION};
 pub use cpuset::{affinity_cpus, format_cpu_list, parse_cpu_list};
 pub use error::ConfigError;
 pub use plan::{plan, ConcurrencySpec, ShardPlan, ShardSpec};

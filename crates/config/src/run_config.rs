@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use shardslap_workload::{parse_cfg, KeySpace, WorkloadSpec, MAX_VALUE_LEN};
+use shardslap_workload::{parse_cfg_file, KeySpace, WorkloadSpec, MAX_VALUE_LEN};
 
 use crate::cpuset::{affinity_cpus, format_cpu_list, parse_cpu_list};
 use crate::error::os_reason;
@@ -105,6 +105,10 @@ pub struct RunConfig {
     pub verbose: bool,
     /// `--json`.
     pub json: Option<JsonTarget>,
+    /// `--hdr-log`: where the HdrHistogram interval log goes.
+    pub hdr_log: Option<PathBuf>,
+    /// `--timeseries`: where the time series streams to (JSON lines) instead of memory.
+    pub timeseries_file: Option<PathBuf>,
     /// Master seed (`--seed`, or from the clock).
     pub seed: u64,
     /// `--pipeline`: requests in flight per connection.
@@ -326,7 +330,7 @@ pub(crate) fn build(args: Args, allowed_cpus: &[usize]) -> Result<RunConfig, Con
     let json = args.json.map(json_target);
 
     let workload = match &args.cfg_cmd {
-        Some(path) => load_workload(path)?,
+        Some(path) => load_workload(path, &mut warnings)?,
         // Never ~/.memslap.cnf: a stale file there silently changed
         // memaslap's "default" workload.
         None => WorkloadSpec::memaslap_default(),
@@ -360,6 +364,8 @@ pub(crate) fn build(args: Args, allowed_cpus: &[usize]) -> Result<RunConfig, Con
         rep_write,
         verbose: args.verbose,
         json,
+        hdr_log: args.hdr_log,
+        timeseries_file: args.timeseries,
         seed,
         pipeline,
         timeout,
@@ -440,18 +446,23 @@ fn json_target(path: PathBuf) -> JsonTarget {
     }
 }
 
-/// Reads and parses the `-F` file.
-fn load_workload(path: &Path) -> Result<WorkloadSpec, ConfigError> {
+/// Reads and parses the `-F` file; what the parser warns about goes to `warnings`, naming
+/// the file.
+fn load_workload(path: &Path, warnings: &mut Vec<String>) -> Result<WorkloadSpec, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|err| ConfigError::CfgRead {
         path: path.to_owned(),
         reason: os_reason(&err),
     })?;
     // Key lengths over 250 are rejected there for both protocols: memcached
     // refuses them in binary too, so memaslap's -B exemption is not kept.
-    parse_cfg(&text).map_err(|reason| ConfigError::CfgParse {
+    let parsed = parse_cfg_file(&text).map_err(|reason| ConfigError::CfgParse {
         path: path.to_owned(),
         reason,
-    })
+    })?;
+    for warning in parsed.warnings {
+        warnings.push(format!("-F file '{}': {warning}", path.display()));
+    }
+    Ok(parsed.spec)
 }
 
 /// A fresh seed per run: the wall clock in nanoseconds (low 64 bits).
@@ -485,6 +496,7 @@ mod secs {
 #[cfg(test)]
 mod tests {
     use clap::{CommandFactory, Parser};
+    use shardslap_workload::parse_cfg;
 
     use super::*;
 
@@ -896,6 +908,31 @@ mod tests {
             parse_cfg(&std::fs::read_to_string(&file.0).unwrap()).unwrap()
         );
         assert_eq!(cfg.workload.keys[0].start, 32);
+    }
+
+    #[test]
+    fn cfg_file_warnings_name_the_file_and_line() {
+        let file = TempFile::new(
+            "wrapped.cnf",
+            "#a comment that goes on\nonto the next line\nkey\n32 32 0.5\n",
+        );
+        let cfg = ok(&["-s", "a", "-F", file.path()]);
+        assert_eq!(
+            cfg.warnings,
+            [
+                format!(
+                    "-F file '{}': line 2: skipped \"onto the next line\" (a comment wrapped onto \
+                     a line without '#'; memaslap skips it too)",
+                    file.path()
+                ),
+                format!(
+                    "-F file '{}': line 3: key proportions total 0.500, not 1 (memaslap's docs \
+                     say they must): they are not rescaled; the other 50.0% of keys get the \
+                     average length, 16 bytes",
+                    file.path()
+                ),
+            ]
+        );
     }
 
     #[test]

@@ -80,6 +80,15 @@ fn parse_one(item: &str) -> Result<ServerAddr, String> {
         (host, port)
     } else {
         match item.split_once(':') {
+            // libmemcached's `host:port:weight`: say what the third field is rather than
+            // mistaking it for an IPv6 address.
+            Some((host, rest)) if is_weighted(host, rest) => {
+                return Err(format!(
+                    "'{item}' has a third field, a libmemcached server weight \
+                     (host:port:weight); server pools and weights are not supported yet: \
+                     use host:port"
+                ))
+            }
             Some((_, port)) if port.contains(':') => {
                 return Err(format!(
                     "IPv6 address '{item}' needs brackets, like [::1]:11211"
@@ -104,6 +113,17 @@ fn parse_one(item: &str) -> Result<ServerAddr, String> {
         host: host.to_owned(),
         port,
     })
+}
+
+/// Whether `host:rest` is libmemcached's `host:port:weight`: exactly two more
+/// fields, both decimal numbers, after a host that is no IPv6 address (which
+/// would have more colons).
+fn is_weighted(host: &str, rest: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    match rest.split_once(':') {
+        Some((port, weight)) => !host.is_empty() && digits(port) && digits(weight),
+        None => false,
+    }
 }
 
 #[cfg(test)]
@@ -163,6 +183,20 @@ mod tests {
             ("a:http", "port 'http' in 'a:http' is not in 1..=65535"),
             ("::1", "IPv6 address '::1' needs brackets, like [::1]:11211"),
             ("[::1", "'[::1' is missing the closing ']'"),
+            (
+                "127.0.0.1:31311:1",
+                "'127.0.0.1:31311:1' has a third field, a libmemcached server weight \
+                 (host:port:weight); server pools and weights are not supported yet: \
+                 use host:port",
+            ),
+            (
+                "fe80::1",
+                "IPv6 address 'fe80::1' needs brackets, like [::1]:11211",
+            ),
+            (
+                "1:2:3:4",
+                "IPv6 address '1:2:3:4' needs brackets, like [::1]:11211",
+            ),
             ("[::1]x", "'[::1]x' has text after ']' that is not :port"),
         ];
         for (raw, why) in cases {

@@ -218,11 +218,14 @@ impl<'c> Collector<'c> {
             period_secs: length.as_secs_f64(),
             elapsed_secs: elapsed.as_secs_f64(),
         });
-        self.timeseries.push(TimePoint {
+        let point = TimePoint {
             t_s: elapsed.as_secs_f64(),
             ops: OpSummary::from(&period.ops),
             shard_ops,
-        });
+        };
+        if let Some(point) = observer.on_point(point) {
+            self.timeseries.push(point);
+        }
     }
 
     pub(crate) fn finish(mut self, info: RunInfo) -> Report {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use glommio::{LocalExecutorBuilder, Placement};
 use shardslap_config::{unix_now_s, RunConfig, ShardPlan};
-use shardslap_report::{Report, RunInfo, ShardStats};
+use shardslap_report::{Report, RunInfo, ShardStats, TimePoint};
 use shardslap_workload::{build_distribution, CharBlock, CHAR_BLOCK_LEN};
 
 use crate::collector::Collector;
@@ -44,6 +44,14 @@ pub struct PeriodSample<'a> {
 pub trait RunObserver {
     /// Called once per completed period, in order.
     fn on_period(&mut self, sample: &PeriodSample<'_>);
+
+    /// Called with each time-series point right after its [`on_period`](Self::on_period).
+    /// Returning it (the default) keeps it in the report's time series; returning `None`
+    /// says the observer has stored it elsewhere (streamed to a file), so a long run's series
+    /// takes no memory. The final, partial point is always kept.
+    fn on_point(&mut self, point: TimePoint) -> Option<TimePoint> {
+        Some(point)
+    }
 }
 
 /// Runs the plan to completion (or until interrupted) and returns the merged report of what

@@ -12,7 +12,7 @@ pub enum ReportError {
         /// How many samples the histogram held.
         count: u64,
         /// The serializer's reason.
-        source: hdrhistogram::serialization::V2SerializeError,
+        source: hdrhistogram::serialization::V2DeflateSerializeError,
     },
     /// An `hdr` field is not standard base64.
     #[error("hdr field ({len} chars) is not standard base64: {source}")]

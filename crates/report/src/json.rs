@@ -1,11 +1,11 @@
-//! The machine-readable report (`schema_version` 1, documented in
-//! `docs/json.md`) and the base64 V2 HdrHistogram encoding inside it.
+//! The machine-readable report (`schema_version` 2, documented in
+//! `docs/json.md`) and the base64 compressed V2 HdrHistogram encoding inside it.
 //!
 //! Stage: rendering; returns a `serde_json::Value`.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
+use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
 use serde_json::{json, Map, Value};
 
@@ -14,8 +14,9 @@ use crate::latency::{LatencyStats, PERCENTILES};
 use crate::report::{LatencySummary, Report, TimePoint};
 use crate::stats::{OpStats, ShardStats};
 
-/// Version of the JSON layout; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version of the JSON layout; bumped on any incompatible change. 2: `hdr` fields are the
+/// standard compressed V2 form (1 had uncompressed V2, which [`decode_hdr`] still reads).
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The report as a JSON value (layout in `docs/json.md`).
 ///
@@ -49,15 +50,16 @@ pub fn render_json(report: &Report) -> Value {
     })
 }
 
-/// A histogram as V2-serialized (uncompressed) bytes in standard base64,
-/// the form of every `hdr` field.
+/// A histogram as HdrHistogram's standard compressed V2 form (cookie `0x1c849314`, the V2
+/// encoding deflated) in standard base64, so it starts `HISTF`: the form of every `hdr` field,
+/// and what HdrHistogram's own decoders (Java, Python, JavaScript, HistogramLogAnalyzer) read.
 ///
 /// # Errors
 ///
 /// [`ReportError::HdrEncode`] if the serializer rejects it.
 pub fn encode_hdr(hist: &Histogram<u64>) -> Result<String, ReportError> {
     let mut bytes = Vec::new();
-    V2Serializer::new()
+    V2DeflateSerializer::new()
         .serialize(hist, &mut bytes)
         .map_err(|source| ReportError::HdrEncode {
             count: hist.len(),
@@ -66,12 +68,13 @@ pub fn encode_hdr(hist: &Histogram<u64>) -> Result<String, ReportError> {
     Ok(STANDARD.encode(bytes))
 }
 
-/// The inverse of [`encode_hdr`]: an `hdr` field back into a histogram.
+/// The inverse of [`encode_hdr`]: an `hdr` field back into a histogram. Reads the
+/// uncompressed V2 form of `schema_version` 1 files too (cookie `0x1c849313`, base64 `HISTE`).
 ///
 /// # Errors
 ///
 /// [`ReportError::Base64`] if `b64` is not standard base64,
-/// [`ReportError::HdrDecode`] if the bytes are not a V2 HdrHistogram.
+/// [`ReportError::HdrDecode`] if the bytes are not a V2 HdrHistogram, compressed or not.
 pub fn decode_hdr(b64: &str) -> Result<Histogram<u64>, ReportError> {
     let bytes = STANDARD
         .decode(b64.trim())
@@ -125,21 +128,60 @@ fn op_json(s: &LatencyStats, secs: f64) -> Value {
 }
 
 fn timeseries_json(points: &[TimePoint]) -> Vec<Value> {
+    let ends: Vec<f64> = points.iter().map(|p| p.t_s).collect();
+    let partial_tail = is_partial_tail(&ends);
     let mut prev_t_s = 0.0;
     points
         .iter()
-        .map(|p| {
-            let period_s = p.t_s - prev_t_s;
+        .enumerate()
+        .map(|(i, p)| {
+            let point = render_point(p, prev_t_s, partial_tail && i + 1 == points.len());
             prev_t_s = p.t_s;
-            json!({
-                "t_s": p.t_s,
-                "get": summary_json(&p.ops.get, period_s),
-                "set": summary_json(&p.ops.set, period_s),
-                "total": summary_json(&p.ops.total, period_s),
-                "shard_ops": p.shard_ops,
-            })
+            point
         })
         .collect()
+}
+
+/// One time-series point as the JSON's `timeseries` holds it: `prev_t_s` is the previous
+/// point's `t_s` (0 for the first), which the rates divide the period by; `partial` marks a
+/// short last point ([`is_partial_tail`]). What [`render_json`] embeds, and what a streamed
+/// time series (`--timeseries`) writes one per line.
+#[must_use]
+pub fn render_point(point: &TimePoint, prev_t_s: f64, partial: bool) -> Value {
+    let period_s = point.t_s - prev_t_s;
+    let mut value = json!({
+        "t_s": point.t_s,
+        "get": summary_json(&point.ops.get, period_s),
+        "set": summary_json(&point.ops.set, period_s),
+        "total": summary_json(&point.ops.total, period_s),
+        "shard_ops": point.shard_ops,
+    });
+    if partial {
+        value["partial"] = json!(true);
+    }
+    value
+}
+
+/// Whether the last of the periods ending at `ends_s` (seconds from the start, ascending) is a
+/// partial tail: shorter than the full periods before it. It holds what the shards measured
+/// after their last full period; at the end of a timed run that is only the requests still in
+/// flight (a few milliseconds), so its rate and percentiles are not a period's.
+#[must_use]
+pub fn is_partial_tail(ends_s: &[f64]) -> bool {
+    let lengths: Vec<f64> = std::iter::once(0.0)
+        .chain(ends_s.iter().copied())
+        .collect::<Vec<_>>()
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .collect();
+    match lengths.split_last() {
+        Some((last, full)) if !full.is_empty() => {
+            let period = full.iter().copied().fold(0.0, f64::max);
+            // Whole nanoseconds on both sides: a tolerance far below any period.
+            *last < period - 1e-6
+        }
+        _ => false,
+    }
 }
 
 fn summary_json(s: &LatencySummary, period_s: f64) -> Value {
@@ -211,9 +253,21 @@ mod tests {
     }
 
     #[test]
+    fn a_short_last_point_is_marked_partial() {
+        let v = render_json(&two_shard_report());
+        let ts = v["timeseries"].as_array().unwrap();
+        assert!(ts[0].get("partial").is_none());
+        assert_eq!(ts[1]["partial"], true, "0.5 s after 1 s periods");
+        assert!(!is_partial_tail(&[1.0, 2.0, 3.0]));
+        assert!(is_partial_tail(&[1.0, 2.0, 2.0019]));
+        assert!(!is_partial_tail(&[0.4]), "a lone point is the whole run");
+        assert!(!is_partial_tail(&[]));
+    }
+
+    #[test]
     fn required_keys_present() {
         let v = render_json(&two_shard_report());
-        assert_eq!(v["schema_version"], 1);
+        assert_eq!(v["schema_version"], 2);
         assert_eq!(v["config"]["servers"], "127.0.0.1:22122");
         let run = &v["run"];
         assert_eq!(run["duration_s"], 2.0);
@@ -399,6 +453,32 @@ mod tests {
         assert!(v["run"]["warmup"].is_null());
         let hist = decode_hdr(v["totals"]["get"]["hdr"].as_str().unwrap()).unwrap();
         assert_eq!(hist.len(), 0);
+    }
+
+    #[test]
+    fn hdr_is_the_standard_compressed_v2_form_and_the_old_form_still_reads() {
+        let mut hist = crate::latency::empty_histogram(3);
+        for ns in [1_000u64, 20_000, 300_000, 4_000_000] {
+            hist.saturating_record(ns);
+        }
+        let b64 = encode_hdr(&hist).unwrap();
+        assert!(b64.starts_with("HISTF"), "{b64}");
+        let bytes = STANDARD.decode(&b64).unwrap();
+        assert_eq!(
+            bytes[..4],
+            0x1c84_9314u32.to_be_bytes(),
+            "V2 compressed cookie"
+        );
+        assert_eq!(decode_hdr(&b64).unwrap(), hist);
+
+        // schema_version 1 wrote uncompressed V2 (cookie 0x1c849313, base64 "HISTE").
+        let mut old = Vec::new();
+        hdrhistogram::serialization::V2Serializer::new()
+            .serialize(&hist, &mut old)
+            .unwrap();
+        let old_b64 = STANDARD.encode(&old);
+        assert!(old_b64.starts_with("HISTE"), "{old_b64}");
+        assert_eq!(decode_hdr(&old_b64).unwrap(), hist);
     }
 
     #[test]

@@ -21,7 +21,9 @@ pub mod stats;
 pub mod text;
 
 pub use error::ReportError;
-pub use json::{decode_hdr, encode_hdr, render_json, SCHEMA_VERSION};
+pub use json::{
+    decode_hdr, encode_hdr, is_partial_tail, render_json, render_point, SCHEMA_VERSION,
+};
 pub use latency::{
     add_histogram, empty_histogram, hdr_percentile_us, log2_bucket, LatencyStats, Percentile,
     LOG2_BUCKETS, PERCENTILES,
@@ -29,7 +31,7 @@ pub use latency::{
 pub use report::{LatencySummary, OpSummary, Report, TimePoint, Warmup, PERIOD_HDR_SIGFIG};
 pub use run_info::RunInfo;
 pub use stats::{merge_all, Counters, OpStats, ShardStats};
-pub use text::{render_banner, render_final, render_period, PeriodTables};
+pub use text::{render_banner, render_final, render_period, FinalLayout, PeriodTables};
 
 #[cfg(test)]
 mod test_support;

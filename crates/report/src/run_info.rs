@@ -44,3 +44,12 @@ pub struct RunInfo {
     /// after the start-up probe. Empty until the engine decides.
     pub data_path: String,
 }
+
+impl RunInfo {
+    /// The run's master seed, from the effective settings (`--seed`, or the one drawn from the
+    /// clock); `None` when the settings do not hold one.
+    #[must_use]
+    pub fn seed(&self) -> Option<u64> {
+        self.config.get("seed").and_then(serde_json::Value::as_u64)
+    }
+}

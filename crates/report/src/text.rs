@@ -17,7 +17,7 @@ const CLEAR_SCREEN: &str = "\x1b[1;1H\x1b[2J\n";
 const MIB: f64 = 1_048_576.0;
 
 /// The start-up banner, e.g. `servers: 127.0.0.1:11211` … `get proportion:
-/// get_prop=0.90`, one line each, as memaslap prints it.
+/// get_prop=0.90`, one line each, as memaslap prints it, then the seed.
 #[must_use]
 pub fn render_banner(info: &RunInfo) -> String {
     let mut out = String::new();
@@ -37,7 +37,12 @@ fn write_banner(out: &mut impl Write, info: &RunInfo) -> fmt::Result {
     }
     writeln!(out, "windows size: {}k", info.window_len / 1024)?;
     writeln!(out, "set proportion: set_prop={:.2}", info.set_proportion)?;
-    writeln!(out, "get proportion: get_prop={:.2}", info.get_proportion)
+    writeln!(out, "get proportion: get_prop={:.2}", info.get_proportion)?;
+    // Not memaslap's: after its lines, so they keep their positions.
+    if let Some(seed) = info.seed() {
+        writeln!(out, "seed: {seed} (repeat the run with --seed {seed})")?;
+    }
+    Ok(())
 }
 
 /// One periodic dump: the Get, Set and Total tables, each with a Period
@@ -155,24 +160,52 @@ pub fn render_period(
     .render()
 }
 
-/// The final report: memaslap's three `<Name> Statistics (<n> events)`
-/// blocks (always, not only with `-S`), the percentile table, the summary
-/// counters and the `Run time:` line.
+/// Where the final report puts memaslap's `<Name> Statistics (<n> events)` blocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FinalLayout {
+    /// `-S` was given: memaslap prints the blocks first, before `cmd_get:`, and so do we.
+    WithStatFreq,
+    /// No `-S`: memaslap prints no blocks, so ours come after its `Run time` line, with the
+    /// other extras, and a script reading memaslap's lines by position still finds them.
+    Plain,
+}
+
+impl FinalLayout {
+    /// The layout memaslap uses for a run with (`Some`) or without (`None`) `-S`.
+    #[must_use]
+    pub fn for_stat_freq<T>(stat_freq: Option<T>) -> Self {
+        match stat_freq {
+            Some(_) => FinalLayout::WithStatFreq,
+            None => FinalLayout::Plain,
+        }
+    }
+}
+
+/// The final report: memaslap's lines in memaslap's order (with `-S` its three
+/// `<Name> Statistics (<n> events)` blocks, then the summary counters and the `Run time:`
+/// line), then shardslap's extras: fault, warm-up and interruption lines, the blocks when
+/// memaslap would not print them, and the percentile table.
 #[must_use]
-pub fn render_final(report: &Report) -> String {
+pub fn render_final(report: &Report, layout: FinalLayout) -> String {
     let mut out = String::new();
     // Writing into a String cannot fail.
-    let _ = write_final(&mut out, report);
+    let _ = write_final(&mut out, report, layout);
     out
 }
 
-fn write_final(out: &mut impl Write, report: &Report) -> fmt::Result {
+fn write_final(out: &mut impl Write, report: &Report, layout: FinalLayout) -> fmt::Result {
     let ops = &report.totals.ops;
+    if layout == FinalLayout::WithStatFreq {
+        write_blocks(out, ops)?;
+    }
+    write_summary(out, report)?;
+    write_extras(out, report, layout)
+}
+
+fn write_blocks(out: &mut impl Write, ops: &OpStats) -> fmt::Result {
     write_block(out, "Get", &ops.get)?;
     write_block(out, "Set", &ops.set)?;
-    write_block(out, "Total", &ops.total)?;
-    write_percentiles(out, ops)?;
-    write_summary(out, report)
+    write_block(out, "Total", &ops.total)
 }
 
 fn write_block(out: &mut impl Write, name: &str, s: &LatencyStats) -> fmt::Result {
@@ -258,6 +291,41 @@ fn write_summary(out: &mut impl Write, report: &Report) -> fmt::Result {
         writeln!(out, "packet_drop: {}", c.packets_dropped)?;
         writeln!(out, "udp_timeout: {}", c.udp_timeouts)?;
     }
+    writeln!(out)?;
+    let secs = report.duration.as_secs_f64();
+    let ops = c.cmd_get + c.cmd_set;
+    let net = (c.written_bytes + c.read_bytes) as f64 / MIB;
+    writeln!(
+        out,
+        "Run time: {:.1}s Ops: {} TPS: {:.0} Net_rate: {:.1}M/s",
+        secs,
+        ops,
+        per_sec(ops as f64, secs),
+        per_sec(net, secs)
+    )
+}
+
+/// shardslap's lines after memaslap's `Run time`: each only when it has something to say.
+fn write_extras(out: &mut impl Write, report: &Report, layout: FinalLayout) -> fmt::Result {
+    let mut notes = String::new();
+    write_notes(&mut notes, report)?;
+    if !notes.is_empty() {
+        writeln!(out)?;
+        out.write_str(&notes)?;
+    }
+    let ops = &report.totals.ops;
+    if layout == FinalLayout::Plain {
+        writeln!(out)?;
+        write_blocks(out, ops)?;
+    } else if ops.total.count() > 0 {
+        writeln!(out)?;
+    }
+    write_percentiles(out, ops)
+}
+
+/// Faults (only when something went wrong), the warm-up and why the run ended early.
+fn write_notes(out: &mut impl Write, report: &Report) -> fmt::Result {
+    let c: &Counters = &report.totals.counters;
     // shardslap's fault lines, only when something went wrong.
     for (name, value) in [
         ("errors", c.errors),
@@ -272,8 +340,6 @@ fn write_summary(out: &mut impl Write, report: &Report) -> fmt::Result {
         writeln!(out, "disconnects: {}", c.disconnects)?;
         writeln!(out, "reconnects: {}", c.reconnects)?;
     }
-    writeln!(out)?;
-
     if let Some(w) = &report.warmup {
         writeln!(
             out,
@@ -285,17 +351,7 @@ fn write_summary(out: &mut impl Write, report: &Report) -> fmt::Result {
     if let Some(why) = &report.interrupted {
         writeln!(out, "Interrupted: {why} (partial results)")?;
     }
-    let secs = report.duration.as_secs_f64();
-    let ops = c.cmd_get + c.cmd_set;
-    let net = (c.written_bytes + c.read_bytes) as f64 / MIB;
-    writeln!(
-        out,
-        "Run time: {:.1}s Ops: {} TPS: {:.0} Net_rate: {:.1}M/s",
-        secs,
-        ops,
-        per_sec(ops as f64, secs),
-        per_sec(net, secs)
-    )
+    Ok(())
 }
 
 /// `amount / secs`, or 0 for an empty or nonsensical interval.

@@ -26,7 +26,7 @@ pub enum ResultsError {
     },
     /// `schema_version` is missing or not one this build reads.
     #[error(
-        "{file} has schema_version {found}, but this build reads only {supported}; \
+        "{file} has schema_version {found}, but this build reads only {oldest} to {supported}; \
          use the shardslap that wrote it"
     )]
     SchemaVersion {
@@ -34,7 +34,9 @@ pub enum ResultsError {
         file: String,
         /// What the file holds, as JSON (`missing` if absent).
         found: String,
-        /// The version this build reads.
+        /// The oldest version this build reads.
+        oldest: u32,
+        /// The newest version this build reads (and the one it writes).
         supported: u32,
     },
     /// The file is some other kind of result (e.g. a sweep), not a run.

@@ -20,14 +20,17 @@ pub mod spectrum;
 pub mod sweep;
 
 pub use error::ResultsError;
-pub use load::{load, load_any, load_sweep, AnyResult, RUN_KIND, SUPPORTED_SCHEMA_VERSION};
-pub use merge::{merge, WORKLOAD_KEYS};
+pub use load::{
+    is_readable_version, load, load_any, load_sweep, AnyResult, OLDEST_SCHEMA_VERSION, RUN_KIND,
+    SUPPORTED_SCHEMA_VERSION,
+};
+pub use merge::{merge, time_gaps, TimeGap, WORKLOAD_KEYS};
 pub use schema::{
     Counters, Extra, LatencyUs, OpEntry, OpKind, OpsObject, PointOp, ResultFile, RunSection,
-    ShardEntry, Source, TimePointEntry, WarmupSection,
+    ShardEntry, Source, TimePointEntry, TimeseriesFile, WarmupSection,
 };
 pub use spectrum::{nines, percentile_spectrum, SpectrumPoint};
-pub use sweep::{SweepFile, SweepMeasurement, SweepStep, SWEEP_KIND};
+pub use sweep::{SweepFile, SweepMeasurement, SweepStep, SWEEP_KIND, SWEEP_SCHEMA_VERSION};
 
 #[cfg(test)]
 mod test_support;

@@ -7,11 +7,22 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::error::ResultsError;
-use crate::schema::ResultFile;
+use crate::schema::{ResultFile, TimePointEntry, TimeseriesFile};
 use crate::sweep::{SweepFile, SWEEP_KIND};
 
-/// The only `schema_version` this build reads (and writes).
-pub const SUPPORTED_SCHEMA_VERSION: u32 = 1;
+/// The `schema_version` this build writes for run results (2: `hdr` fields are compressed
+/// V2). It reads every version from [`OLDEST_SCHEMA_VERSION`] up to this one.
+pub const SUPPORTED_SCHEMA_VERSION: u32 = 2;
+
+/// The oldest `schema_version` this build reads: 1, whose `hdr` fields are uncompressed V2
+/// (the histogram decoder reads both forms, so old files still merge).
+pub const OLDEST_SCHEMA_VERSION: u32 = 1;
+
+/// Whether this build reads files of `schema_version` `version`.
+#[must_use]
+pub fn is_readable_version(version: u32) -> bool {
+    (OLDEST_SCHEMA_VERSION..=SUPPORTED_SCHEMA_VERSION).contains(&version)
+}
 
 /// `kind` of a run result. Run files written so far carry no `kind`; a
 /// missing one means a run.
@@ -54,7 +65,7 @@ pub fn load(path: impl AsRef<Path>) -> Result<ResultFile, ResultsError> {
             })
         }
     }
-    run_from_value(file, value)
+    run_from_value(path, file, value)
 }
 
 /// Reads one sweep result file (what `shardslap sweep` writes).
@@ -88,9 +99,9 @@ pub fn load_any(path: impl AsRef<Path>) -> Result<AnyResult, ResultsError> {
     let path = path.as_ref();
     let (file, value) = read_json(path)?;
     match kind_of(&value) {
-        None => run_from_value(file, value).map(|r| AnyResult::Run(Box::new(r))),
+        None => run_from_value(path, file, value).map(|r| AnyResult::Run(Box::new(r))),
         Some(Value::String(kind)) if kind == RUN_KIND => {
-            run_from_value(file, value).map(|r| AnyResult::Run(Box::new(r)))
+            run_from_value(path, file, value).map(|r| AnyResult::Run(Box::new(r)))
         }
         Some(Value::String(kind)) if kind == SWEEP_KIND => {
             sweep_from_value(file, value).map(AnyResult::Sweep)
@@ -121,22 +132,76 @@ fn kind_of(value: &Value) -> Option<&Value> {
 
 fn check_version(file: &str, value: &Value) -> Result<(), ResultsError> {
     match value.get("schema_version") {
-        Some(v) if v.as_u64() == Some(u64::from(SUPPORTED_SCHEMA_VERSION)) => Ok(()),
+        Some(v)
+            if v.as_u64()
+                .and_then(|v| u32::try_from(v).ok())
+                .is_some_and(is_readable_version) =>
+        {
+            Ok(())
+        }
         found => Err(ResultsError::SchemaVersion {
             file: file.to_owned(),
             found: found.map_or_else(|| "missing".to_owned(), Value::to_string),
+            oldest: OLDEST_SCHEMA_VERSION,
             supported: SUPPORTED_SCHEMA_VERSION,
         }),
     }
 }
 
-fn run_from_value(file: String, value: Value) -> Result<ResultFile, ResultsError> {
+fn run_from_value(path: &Path, file: String, value: Value) -> Result<ResultFile, ResultsError> {
     check_version(&file, &value)?;
-    serde_json::from_value(value).map_err(|source| ResultsError::Layout {
-        file,
-        what: "run",
+    let mut run: ResultFile =
+        serde_json::from_value(value).map_err(|source| ResultsError::Layout {
+            file: file.clone(),
+            what: "run",
+            source,
+        })?;
+    if let Some(streamed) = run.timeseries_file.take() {
+        run.timeseries = read_streamed_series(path, &file, &streamed)?;
+    }
+    Ok(run)
+}
+
+/// The points of a time series streamed to a file (`--timeseries`) that `file` (at `path`)
+/// names instead of embedding: one JSON point per line, the path relative to the result's
+/// folder unless absolute.
+fn read_streamed_series(
+    path: &Path,
+    file: &str,
+    streamed: &TimeseriesFile,
+) -> Result<Vec<TimePointEntry>, ResultsError> {
+    let series_path = path
+        .parent()
+        .unwrap_or_else(|| Path::new(""))
+        .join(&streamed.path);
+    let shown = series_path.display().to_string();
+    let text = std::fs::read_to_string(&series_path).map_err(|source| ResultsError::Read {
+        file: format!("{shown} (the time series {file} names)"),
         source,
-    })
+    })?;
+    let points = text
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            serde_json::from_str(line).map_err(|err| ResultsError::Malformed {
+                file: shown.clone(),
+                at: format!("line {}", i + 1),
+                problem: format!("is not a time-series point: {err}"),
+            })
+        })
+        .collect::<Result<Vec<TimePointEntry>, _>>()?;
+    if points.len() as u64 != streamed.points {
+        return Err(ResultsError::Malformed {
+            file: file.to_owned(),
+            at: "timeseries_file.points".to_owned(),
+            problem: format!(
+                "is {}, but {shown} holds {} points (was it cut short?)",
+                streamed.points,
+                points.len()
+            ),
+        });
+    }
+    Ok(points)
 }
 
 fn sweep_from_value(file: String, value: Value) -> Result<SweepFile, ResultsError> {
@@ -230,14 +295,22 @@ mod tests {
     }
 
     #[test]
+    fn a_schema_version_1_file_still_loads() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/v1_run.json");
+        let run = load(path).unwrap();
+        assert_eq!(run.schema_version, 1);
+        assert_eq!(run.totals.total.ops, 300);
+    }
+
+    #[test]
     fn another_schema_version_is_refused() {
         let mut v = run_json();
-        v["schema_version"] = 2.into();
-        let f = TempFile::new("v2.json", &v.to_string());
+        v["schema_version"] = 3.into();
+        let f = TempFile::new("v3.json", &v.to_string());
         assert_eq!(
             load(&f.0).unwrap_err().to_string(),
             format!(
-                "{} has schema_version 2, but this build reads only 1; use the shardslap that wrote it",
+                "{} has schema_version 3, but this build reads only 1 to 2; use the shardslap that wrote it",
                 f.shown()
             )
         );

@@ -25,7 +25,7 @@ pub type Counters = BTreeMap<String, u64>;
 /// One run's result file, or several runs merged by [`crate::merge()`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResultFile {
-    /// Layout version; 1.
+    /// Layout version: 2 (1 is read too).
     pub schema_version: u32,
     /// The effective settings. Its layout belongs to the CLI; `merge`
     /// compares a few of its keys and keeps the first input's.
@@ -38,12 +38,29 @@ pub struct ResultFile {
     pub counters: Counters,
     /// One entry per shard, in shard order.
     pub shards: Vec<ShardEntry>,
-    /// One point per reporting period, in time order.
+    /// One point per reporting period, in time order. Empty in the file when the series was
+    /// streamed (`timeseries_file`); [`crate::load()`] reads it in from there.
     pub timeseries: Vec<TimePointEntry>,
+    /// Where the time series is when the run streamed it to a file (`--timeseries`) past the
+    /// size the result embeds; `None` once loaded (the points are then in `timeseries`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeseries_file: Option<TimeseriesFile>,
     /// The runs a merged file was made of, in input order; absent in a
     /// single run's file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sources: Option<Vec<Source>>,
+    /// Fields this build does not know.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// The `timeseries_file` object: a streamed time series the result names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimeseriesFile {
+    /// The JSON-lines file, relative to the result's folder unless absolute.
+    pub path: String,
+    /// How many points it holds.
+    pub points: u64,
     /// Fields this build does not know.
     #[serde(flatten)]
     pub extra: Extra,
@@ -354,6 +371,24 @@ impl ResultFile {
     pub fn op_hdr(&self, op: OpKind) -> Result<Histogram<u64>, ResultsError> {
         let at = format!("totals.{op}.hdr");
         self.totals.op(op).histogram("result", &at)
+    }
+
+    /// The time series without a partial tail: the last point is left out when it covers
+    /// less than the periods before it ([`shardslap_report::is_partial_tail`]; files written
+    /// since mark it `"partial": true`), so a plot does not draw a few milliseconds of
+    /// in-flight requests as a whole period.
+    #[must_use]
+    pub fn full_periods(&self) -> &[TimePointEntry] {
+        let ends: Vec<f64> = self.timeseries.iter().map(|p| p.t_s).collect();
+        let marked = self
+            .timeseries
+            .last()
+            .is_some_and(|p| p.extra.get("partial") == Some(&serde_json::Value::Bool(true)));
+        if marked || shardslap_report::is_partial_tail(&ends) {
+            &self.timeseries[..self.timeseries.len() - 1]
+        } else {
+            &self.timeseries
+        }
     }
 }
 

@@ -9,7 +9,6 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::load::SUPPORTED_SCHEMA_VERSION;
 use crate::schema::Extra;
 
 /// The top-level `kind` of a sweep file.
@@ -32,13 +31,17 @@ pub struct SweepFile {
     pub extra: Extra,
 }
 
+/// The `schema_version` of sweep files: 1 (they hold no histograms, so the run results'
+/// move to 2 left them as they were).
+pub const SWEEP_SCHEMA_VERSION: u32 = 1;
+
 impl SweepFile {
     /// An empty sweep with `config`.
     #[must_use]
     pub fn new(config: Value) -> Self {
         Self {
             kind: SWEEP_KIND.to_owned(),
-            schema_version: SUPPORTED_SCHEMA_VERSION,
+            schema_version: SWEEP_SCHEMA_VERSION,
             config,
             steps: Vec::new(),
             extra: Map::new(),

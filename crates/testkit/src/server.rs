@@ -96,6 +96,11 @@ impl MemcachedServer {
         }
     }
 
+    /// The server's process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// The TCP port (UDP uses the same number when enabled).
     pub fn port(&self) -> u16 {
         self.port

@@ -16,12 +16,16 @@
 //! - rows that do not parse, data before any header, `start > end`, lengths
 //!   out of range, proportions that are not finite or outside `0..=1`,
 //!   duplicate cmd types, duplicate or empty sections are errors;
-//! - a `#` comment may follow the fields of a row.
+//! - a `#` comment may follow the fields of a row;
+//! - a line of text (not starting like a number) before the first header, or right after a
+//!   comment line (a comment wrapped without `#`, as in memaslap's man page sample), is
+//!   skipped with a warning, as memaslap skips it; elsewhere it is an error.
 //!
 //! A missing key or value section means memaslap's default for it (`64 64 1`,
 //! `1024 1024 1`); a missing cmd section means `0 0.1` / `1 0.9`. A cmd type
 //! missing from a cmd section has proportion 0. Proportions are not
-//! normalised; see [`WorkloadSpec`].
+//! normalised; see [`WorkloadSpec`]. Key or value proportions that do not
+//! total 1 give a warning that says how they are applied ([`parse_cfg_file`]).
 
 use std::fmt;
 
@@ -200,12 +204,84 @@ pub const MEMASLAP_DEFAULT_CFG: &str = "key\n64 64 1\nvalue\n1024 1024 1\ncmd\n0
 /// [`CfgError`] with the line of the first problem (see the module docs for
 /// the list), or line 0 when the file has no section at all.
 pub fn parse_cfg(text: &str) -> Result<WorkloadSpec, CfgError> {
+    parse_cfg_file(text).map(|parsed| parsed.spec)
+}
+
+/// A parsed `-F` file: the workload and what the user should hear about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedCfg {
+    /// The workload the file describes.
+    pub spec: WorkloadSpec,
+    /// One line each, `line N: …`: text lines skipped as memaslap skips them, and key or
+    /// value proportions that do not total 1 (with how they are applied).
+    pub warnings: Vec<String>,
+}
+
+/// Parses a `-F` config file like [`parse_cfg`], keeping the warnings.
+///
+/// memaslap's own sample file (from its man page) wraps comments onto lines without `#`
+/// ("generated keys"). A line of text that cannot be a data row (it does not start with a
+/// digit, sign or dot) is skipped with a warning when it comes before any section header or
+/// right after a comment line (a wrapped comment); anywhere else it is still an error.
+///
+/// # Errors
+///
+/// As [`parse_cfg`].
+pub fn parse_cfg_file(text: &str) -> Result<ParsedCfg, CfgError> {
     let mut parser = Parser::default();
     for (idx, line) in text.lines().enumerate() {
         let line_no = idx + 1;
         parser.line(line_no, line)?;
     }
-    parser.finish()
+    let mut warnings = std::mem::take(&mut parser.warnings);
+    let header_line = parser.header_line;
+    let spec = parser.finish()?;
+    for (section, ranges) in [(Section::Key, &spec.keys), (Section::Value, &spec.values)] {
+        // A section the file does not have is the default, which totals 1.
+        if let Some(line) = header_line[section.index()] {
+            if let Some(warning) = proportion_warning(section, ranges, &spec) {
+                warnings.push(format!("line {line}: {warning}"));
+            }
+        }
+    }
+    Ok(ParsedCfg { spec, warnings })
+}
+
+/// How far a sum of proportions may be from 1 and still count as 1 (memaslap rounds
+/// proportions to 0.001).
+const SUM_TOLERANCE: f64 = 0.0005;
+
+/// The warning for a key or value section whose proportions do not total 1, saying what the
+/// run does with them (memaslap's rule, see [`WorkloadSpec`]).
+fn proportion_warning(
+    section: Section,
+    ranges: &[SizeRange],
+    spec: &WorkloadSpec,
+) -> Option<String> {
+    let sum: f64 = ranges.iter().map(|r| r.proportion).sum();
+    if (sum - 1.0).abs() <= SUM_TOLERANCE {
+        return None;
+    }
+    let avg_len = match section {
+        Section::Value => spec.avg_value_len(),
+        _ => spec.avg_key_len(),
+    };
+    let how = if sum < 1.0 {
+        format!(
+            "the other {:.1}% of {section}s get the average length, {avg_len} bytes",
+            (1.0 - sum) * 100.0
+        )
+    } else {
+        format!(
+            "ranges take their share in file order and the last are cut short \
+             (only the first {:.1}% of the total is used)",
+            100.0 / sum
+        )
+    };
+    Some(format!(
+        "{section} proportions total {sum:.3}, not 1 (memaslap's docs say they must): \
+         they are not rescaled; {how}"
+    ))
 }
 
 /// Parser state across lines.
@@ -223,6 +299,10 @@ struct Parser {
     values: Vec<SizeRange>,
     /// (proportion, line) of cmd type 0 (set) and 1 (get).
     cmd: [Option<(f64, usize)>; 2],
+    /// Whether the last non-blank line was a `#` comment (a wrapped comment may follow).
+    after_comment: bool,
+    /// Lines skipped as memaslap skips them, `line N: …`.
+    warnings: Vec<String>,
 }
 
 impl Parser {
@@ -233,10 +313,28 @@ impl Parser {
             kind,
         };
         let trimmed = line.trim();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
+        if trimmed.is_empty() {
             return Ok(());
         }
-        if let Some(section) = header_of(line) {
+        let after_comment = std::mem::replace(&mut self.after_comment, trimmed.starts_with('#'));
+        if trimmed.starts_with('#') {
+            return Ok(());
+        }
+        let header = header_of(line);
+        if header.is_none() && is_text(trimmed) && (self.current.is_none() || after_comment) {
+            let why = if after_comment {
+                "a comment wrapped onto a line without '#'"
+            } else {
+                "text before the first key, value or cmd section"
+            };
+            self.warnings.push(format!(
+                "line {line_no}: skipped {trimmed:?} ({why}; memaslap skips it too)"
+            ));
+            // A second wrapped line continues the same comment.
+            self.after_comment = after_comment;
+            return Ok(());
+        }
+        if let Some(section) = header {
             if let Some(first_line) = self.header_line[section.index()] {
                 return Err(at_line(CfgErrorKind::DuplicateSection {
                     section,
@@ -355,6 +453,14 @@ impl Parser {
             get_proportion,
         })
     }
+}
+
+/// Whether a line is text that no data row can be: it does not start like a number.
+fn is_text(trimmed: &str) -> bool {
+    trimmed
+        .chars()
+        .next()
+        .is_some_and(|c| !(c.is_ascii_digit() || matches!(c, '+' | '-' | '.')))
 }
 
 /// The section a line opens, if it is a header (prefix match at column 0).
@@ -553,6 +659,109 @@ mod tests {
             let message = err(text);
             assert_eq!(message, *want, "{text:?}");
             assert!(!message.chars().any(char::is_control), "{message:?}");
+        }
+    }
+
+    /// The shape of memaslap's man page sample: comments wrapped onto lines without `#`,
+    /// one before the first section and one inside the key section.
+    const WRAPPED_COMMENTS: &str = "#comments start with '#'\n\
+        #proportion: the share of the keys generated from one range, of all\n\
+        generated keys\n\
+        #\n\
+        key\n\
+        128 128 1\n\
+        #proportion: the share of the values generated from one range, of all\n\
+        generated values\n\
+        #\n\
+        value\n\
+        2048 2048 1\n\
+        cmd\n\
+        0    0.1\n\
+        1    0.9\n";
+
+    #[test]
+    fn comments_wrapped_without_a_hash_are_skipped_with_a_warning() {
+        let parsed = parse_cfg_file(WRAPPED_COMMENTS).expect("memaslap accepts it");
+        assert_eq!(parsed.spec.keys, vec![SizeRange::new(128, 128, 1.0)]);
+        assert_eq!(parsed.spec.values, vec![SizeRange::new(2048, 2048, 1.0)]);
+        assert_eq!(
+            (parsed.spec.set_proportion, parsed.spec.get_proportion),
+            (0.1, 0.9)
+        );
+        assert_eq!(
+            parsed.warnings,
+            [
+                "line 3: skipped \"generated keys\" (a comment wrapped onto a line without '#'; \
+                 memaslap skips it too)",
+                "line 8: skipped \"generated values\" (a comment wrapped onto a line without '#'; \
+                 memaslap skips it too)",
+            ]
+        );
+        // Text before any section needs no comment above it.
+        let parsed = parse_cfg_file("generated by hand\nkey\n64 64 1\n").unwrap();
+        assert_eq!(
+            parsed.warnings,
+            [
+                "line 1: skipped \"generated by hand\" (text before the first key, value or cmd \
+              section; memaslap skips it too)"
+            ]
+        );
+        // Two wrapped lines in a row continue one comment.
+        let parsed = parse_cfg_file("key\n64 64 1\n# a long\ncomment\nwrapped twice\n").unwrap();
+        assert_eq!(parsed.warnings.len(), 2, "{:?}", parsed.warnings);
+    }
+
+    #[test]
+    fn data_rows_and_stray_text_after_a_row_are_still_errors() {
+        // A numeric line before any header is a data row out of place, not a comment.
+        assert_eq!(
+            err("#c\n64 64 1\nkey\n"),
+            "line 2: data row before any key, value or cmd section header"
+        );
+        // Text right after a data row is no wrapped comment.
+        assert_eq!(
+            err("key\n64 64 1\nbogus line\n"),
+            "line 3: expected `start_len end_len proportion` (two integers and a number) in \
+             the key section, found \"bogus line\""
+        );
+        // The man page's `1.0 0.9` cmd row is a real (bad) data row, even after a comment.
+        assert_eq!(
+            err("cmd\n0 0.1\n# get\n1.0 0.9\n"),
+            "line 4: cmd type must be an integer 0 or 1, found \"1.0\""
+        );
+    }
+
+    #[test]
+    fn proportions_that_do_not_total_one_warn_and_say_how_they_apply() {
+        let parsed = parse_cfg_file("key\n16 100 0.5\n200 250 0.4\nvalue\n10 10 1\n").unwrap();
+        assert_eq!(
+            parsed.warnings,
+            [
+                "line 1: key proportions total 0.900, not 1 (memaslap's docs say they must): they \
+              are not rescaled; the other 10.0% of keys get the average length, 119 bytes"
+            ]
+        );
+        let parsed = parse_cfg_file("key\n64 64 1\nvalue\n10 10 0.75\n20 20 0.75\n").unwrap();
+        assert_eq!(
+            parsed.warnings,
+            [
+                "line 3: value proportions total 1.500, not 1 (memaslap's docs say they must): \
+              they are not rescaled; ranges take their share in file order and the last are cut \
+              short (only the first 66.7% of the total is used)"
+            ]
+        );
+        // Totals of 1, within memaslap's 0.001 precision, and default sections: no warning.
+        for text in [
+            MEMASLAP_DEFAULT_CFG,
+            "key\n16 100 0.8\n101 200 0.1\n201 249 0.1\n",
+            "value\n1 10 0.3333\n11 20 0.3333\n21 30 0.3333\n",
+            "cmd\n0 0.5\n1 0.9\n",
+        ] {
+            assert_eq!(
+                parse_cfg_file(text).unwrap().warnings,
+                Vec::<String>::new(),
+                "{text:?}"
+            );
         }
     }
 

@@ -33,7 +33,9 @@ pub mod keyspace;
 pub mod spec;
 pub mod window;
 
-pub use cfg_file::{parse_cfg, CfgError, CfgErrorKind, Section, MEMASLAP_DEFAULT_CFG};
+pub use cfg_file::{
+    parse_cfg, parse_cfg_file, CfgError, CfgErrorKind, ParsedCfg, Section, MEMASLAP_DEFAULT_CFG,
+};
 pub use charblock::{CharBlock, ALPHABET, CHAR_BLOCK_LEN};
 pub use distribution::{build_distribution, SlotShape, UNIT_SLOTS};
 pub use key::{KeyPrefix, MAX_SHARDS, PREFIX_LEN};

@@ -186,3 +186,12 @@ fn server_that_never_answers_the_connect_times_out_one_line_exit_2() {
         "gave up early: {elapsed:?}"
     );
 }
+
+#[test]
+fn libmemcached_weight_is_named_not_taken_for_ipv6() {
+    let run = run_plain(&["-s", "127.0.0.1:31311:1", "-t", "1s"], LIMIT);
+    assert_usage_error(&["-s", "127.0.0.1:31311:1", "-t", "1s"], "server weight");
+    assert!(!run.stderr.contains("IPv6"), "{}", run.stderr);
+    assert!(run.stderr.contains("not supported yet"), "{}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+}

@@ -8,10 +8,14 @@
 mod util;
 
 mod cli_errors;
+mod colocation;
 mod data_path;
+mod docs;
 mod engine_counts;
 mod env_errors;
 mod faults;
+mod hdr_tools;
+mod help;
 mod interrupted;
 mod key_space;
 mod live;
@@ -19,3 +23,4 @@ mod multihost;
 mod parity;
 mod report_output;
 mod results_tools;
+mod timeseries_stream;

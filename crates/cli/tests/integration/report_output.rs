@@ -56,7 +56,7 @@ fn json_report_has_the_documented_schema() {
     );
     run.assert_success();
     let json = run.json();
-    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["schema_version"], 2);
     assert_eq!(json["config"]["seed"], 7);
     for section in ["duration_s", "started_at", "cores", "shards"] {
         assert!(!json["run"][section].is_null(), "run.{section}");
@@ -114,4 +114,115 @@ fn stat_freq_prints_period_tables() {
         (3..=4).contains(&points),
         "{points} time-series points for 3 s at 1 s"
     );
+}
+
+#[test]
+fn banner_prints_the_seed_and_memaslaps_lines_come_in_memaslaps_order() {
+    let server = MemcachedServer::start();
+    let addr = server.addr_string();
+    let run = run_with_json(
+        &[
+            "-s", &addr, "-T", "1", "-c", "2", "-x", "200", "--seed", "99",
+        ],
+        LIMIT,
+    );
+    run.assert_success();
+    let out = &run.stdout;
+    assert!(
+        out.contains("get proportion: get_prop=0.90\nseed: 99 (repeat the run with --seed 99)\n"),
+        "{out}"
+    );
+    // Without -S memaslap prints the banner, then cmd_get … object_bytes, a blank line and
+    // `Run time`, nothing in between; our statistics blocks and percentiles come after.
+    let lines: Vec<&str> = out.lines().collect();
+    let at = |prefix: &str| {
+        lines
+            .iter()
+            .position(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix:?} in:\n{out}"))
+    };
+    let cmd_get = at("cmd_get: ");
+    assert_eq!(at("seed: ") + 1, cmd_get, "{out}");
+    for (offset, prefix) in [
+        "cmd_set: ",
+        "get_misses: ",
+        "written_bytes: ",
+        "read_bytes: ",
+        "object_bytes: ",
+    ]
+    .iter()
+    .enumerate()
+    {
+        assert!(lines[cmd_get + 1 + offset].starts_with(prefix), "{out}");
+    }
+    assert_eq!(lines[cmd_get + 6], "", "{out}");
+    assert!(lines[cmd_get + 7].starts_with("Run time: "), "{out}");
+    assert!(at("Get Statistics (") > cmd_get + 7, "{out}");
+    assert!(
+        at("Latency percentiles") > at("Total Statistics ("),
+        "{out}"
+    );
+}
+
+#[test]
+fn quiet_prints_only_the_final_report() {
+    let server = MemcachedServer::start();
+    let addr = server.addr_string();
+    let run = run_with_json(
+        &[
+            "-s", &addr, "-T", "1", "-c", "2", "-t", "2s", "-S", "1s", "-q",
+        ],
+        LIMIT,
+    );
+    run.assert_success();
+    let out = &run.stdout;
+    for absent in ["servers: ", "threads count", "seed: ", "Period ", "Global "] {
+        assert!(!out.contains(absent), "{absent:?} with -q:\n{out}");
+    }
+    // With -S the final report opens with memaslap's blocks, as memaslap's does.
+    assert!(out.starts_with("Get Statistics ("), "{out}");
+    assert!(out.contains("\ncmd_get: "), "{out}");
+    assert!(out.contains("\nRun time: "), "{out}");
+}
+
+#[test]
+fn cfg_file_with_memaslaps_wrapped_comments_runs_with_warnings() {
+    let server = MemcachedServer::start();
+    let addr = server.addr_string();
+    let dir = crate::util::TempDir::new("wrapped-cfg");
+    let path = dir.path("sample.cnf");
+    // The shape of memaslap's man page sample: a comment wrapped onto a line without '#',
+    // and value proportions that total 0.5.
+    std::fs::write(
+        &path,
+        "#proportion: the share of the keys from one range, of all\ngenerated keys\n\
+         key\n32 32 1\nvalue\n100 100 0.5\ncmd\n0 0.1\n1 0.9\n",
+    )
+    .unwrap();
+    let file = path.to_str().unwrap();
+    let run = run_with_json(
+        &["-s", &addr, "-T", "1", "-c", "2", "-x", "200", "-F", file],
+        LIMIT,
+    );
+    run.assert_success();
+    // (The server shares this host's CPUs, which gives a warning of its own.)
+    let warnings: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("-F file"))
+        .collect();
+    assert_eq!(warnings.len(), 2, "{}", run.stderr);
+    assert!(
+        warnings[0].starts_with(&format!(
+            "shardslap: warning: -F file '{file}': line 2: skipped \"generated keys\""
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        warnings[1].contains("line 5: value proportions total 0.500, not 1"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.counter("cmd_get") + run.counter("cmd_set"), 200);
 }

@@ -282,3 +282,46 @@ fn result_tools_reject_bad_input_in_one_line() {
         assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
     }
 }
+
+#[test]
+fn merge_of_runs_made_one_after_the_other_warns_and_names_the_interval() {
+    let server = MemcachedServer::start();
+    let dir = TempDir::new("merge-apart");
+    let (a, b, merged) = (dir.path("a.json"), dir.path("b.json"), dir.path("m.json"));
+    run_to(&server, &a, &["-x", "200"]);
+    // Make sure they cannot touch.
+    std::thread::sleep(Duration::from_millis(300));
+    run_to(&server, &b, &["-x", "200"]);
+    let run = run_plain(
+        &[
+            "merge",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            "-o",
+            merged.to_str().unwrap(),
+        ],
+        LIMIT,
+    );
+    run.assert_success();
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", run.stderr);
+    assert!(
+        lines[0].starts_with("shardslap: warning: b.json starts ")
+            && lines[0].contains(" s after a.json ended: the runs do not overlap in time"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        lines[1].contains("merged 2 results: 400 ops"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        lines[1].contains("the rate is over the interval from the earliest start (Unix ")
+            && lines[1].contains(" s of it with no run measuring"),
+        "{}",
+        run.stderr
+    );
+    let m = read_json(&merged);
+    assert_eq!(u64_at(&m, "/totals/total/ops"), 400);
+}

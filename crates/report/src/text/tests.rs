@@ -55,6 +55,19 @@ fn banner_matches_memaslap() {
 }
 
 #[test]
+fn banner_ends_with_the_seed_after_memaslaps_lines() {
+    let mut info = sample_info();
+    info.config["seed"] = serde_json::json!(42);
+    let banner = render_banner(&info);
+    let memaslap = sample_parts()[0];
+    assert!(banner.starts_with(memaslap), "{banner}");
+    assert_eq!(
+        &banner[memaslap.len()..],
+        "seed: 42 (repeat the run with --seed 42)\n"
+    );
+}
+
+#[test]
 fn banner_execute_number_mode() {
     let mut info = sample_info();
     info.run_time_s = None;
@@ -228,26 +241,43 @@ fn sample_report() -> Report {
 
 #[test]
 fn final_report_matches_memaslap_byte_for_byte() {
-    let out = render_final(&sample_report());
+    // The sample ran with -S: memaslap's blocks come first, then its summary up to the
+    // `Run time` line, byte for byte; our percentile table follows after a blank line.
+    let out = render_final(&sample_report(), FinalLayout::WithStatFreq);
+    let sample_final = &SAMPLE[SAMPLE.find("Get Statistics (").unwrap()..];
+    assert!(out.starts_with(sample_final), "{out}");
+    let extras = &out[sample_final.len()..];
+    assert!(
+        extras.starts_with("\nLatency percentiles (us)\n"),
+        "{extras}"
+    );
+    assert!(out.contains("\nRun time: 3.0s Ops: 323789 TPS: 107912 Net_rate: 120.7M/s\n"));
+}
+
+#[test]
+fn without_stat_freq_memaslaps_lines_come_first_and_the_blocks_after_run_time() {
+    // memaslap without -S prints only the summary and `Run time`; a script reading its
+    // output by position must find them there, with nothing between them.
+    let out = render_final(&sample_report(), FinalLayout::Plain);
     let sample_final = &SAMPLE[SAMPLE.find("Get Statistics (").unwrap()..];
     let (sample_blocks, sample_summary) =
         sample_final.split_at(sample_final.find("cmd_get:").unwrap());
-
-    // The memaslap blocks come first, then our percentile table, then
-    // memaslap's summary.
-    assert!(out.starts_with(sample_blocks), "{out}");
-    let after_blocks = &out[sample_blocks.len()..];
+    assert!(out.starts_with(sample_summary), "{out}");
+    let extras = &out[sample_summary.len()..];
     assert!(
-        after_blocks.starts_with("Latency percentiles (us)\n"),
-        "{after_blocks}"
+        extras.starts_with(&format!("\n{sample_blocks}")),
+        "{extras}"
     );
-    assert!(out.ends_with(sample_summary), "{out}");
-    assert!(out.ends_with("\nRun time: 3.0s Ops: 323789 TPS: 107912 Net_rate: 120.7M/s\n"));
+    assert!(
+        extras[1 + sample_blocks.len()..].starts_with("Latency percentiles (us)\n"),
+        "{extras}"
+    );
+    assert_eq!(out.matches("Run time:").count(), 1);
 }
 
 #[test]
 fn final_block_lines() {
-    let out = render_final(&sample_report());
+    let out = render_final(&sample_report(), FinalLayout::WithStatFreq);
     for line in [
         "   Min:         8\n",
         "   Std:    113.47\n",
@@ -314,7 +344,10 @@ fn percentile_table_layout() {
     for us in 1..=1000 {
         shard.ops.record_get(us * 1000, 0);
     }
-    let out = render_final(&report(vec![shard], Duration::from_secs(1)));
+    let out = render_final(
+        &report(vec![shard], Duration::from_secs(1)),
+        FinalLayout::WithStatFreq,
+    );
     let table = out
         .split("Latency percentiles (us)\n")
         .nth(1)
@@ -337,7 +370,10 @@ fn percentile_table_layout() {
 
 #[test]
 fn no_percentile_table_without_events() {
-    let out = render_final(&report(vec![ShardStats::new(0, 0)], Duration::from_secs(1)));
+    let out = render_final(
+        &report(vec![ShardStats::new(0, 0)], Duration::from_secs(1)),
+        FinalLayout::WithStatFreq,
+    );
     assert!(!out.contains("percentiles"));
     assert!(out.contains("Total Statistics (0 events)\n"));
 }
@@ -360,7 +396,10 @@ fn optional_summary_lines() {
         disconnects: 2,
         ..Counters::default()
     };
-    let quiet = render_final(&report(vec![shard.clone()], Duration::from_secs(2)));
+    let quiet = render_final(
+        &report(vec![shard.clone()], Duration::from_secs(2)),
+        FinalLayout::WithStatFreq,
+    );
     for absent in [
         "verify_",
         "expired_get",
@@ -381,8 +420,9 @@ fn optional_summary_lines() {
         duration: Duration::from_millis(1250),
     });
     full.interrupted = Some("interrupted by SIGINT".into());
-    let out = render_final(&full);
+    let out = render_final(&full, FinalLayout::WithStatFreq);
     let summary = &out[out.find("cmd_get:").unwrap()..];
+    // memaslap's lines up to `Run time` untouched; ours after it.
     assert_eq!(
         summary,
         "cmd_get: 10\ncmd_set: 5\nget_misses: 0\n\
@@ -390,20 +430,24 @@ fn optional_summary_lines() {
          expired_get: 3\nunexpired_unget: 4\n\
          written_bytes: 0\nread_bytes: 0\nobject_bytes: 0\n\
          packet_disorder: 6\npacket_drop: 7\nudp_timeout: 8\n\
+         \n\
+         Run time: 2.0s Ops: 15 TPS: 8 Net_rate: 0.0M/s\n\
+         \n\
          errors: 9\ntimeouts: 4\n\
          disconnects: 2\nreconnects: 0\n\
-         \n\
          Warm-up: 40960 sets in 1.2s (not in latency or run time)\n\
-         Interrupted: interrupted by SIGINT (partial results)\n\
-         Run time: 2.0s Ops: 15 TPS: 8 Net_rate: 0.0M/s\n"
+         Interrupted: interrupted by SIGINT (partial results)\n"
     );
 }
 
 #[test]
 fn zero_duration_gives_zero_rates() {
-    let out = render_final(&report(vec![ShardStats::new(0, 0)], Duration::ZERO));
+    let out = render_final(
+        &report(vec![ShardStats::new(0, 0)], Duration::ZERO),
+        FinalLayout::WithStatFreq,
+    );
     assert!(
-        out.ends_with("Run time: 0.0s Ops: 0 TPS: 0 Net_rate: 0.0M/s\n"),
+        out.ends_with("\n\nRun time: 0.0s Ops: 0 TPS: 0 Net_rate: 0.0M/s\n"),
         "{out}"
     );
 }

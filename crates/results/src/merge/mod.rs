@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value};
 
 use crate::error::ResultsError;
-use crate::load::SUPPORTED_SCHEMA_VERSION;
+use crate::load::{is_readable_version, OLDEST_SCHEMA_VERSION, SUPPORTED_SCHEMA_VERSION};
 use crate::schema::{Counters, OpKind, ResultFile, RunSection, ShardEntry, Source, WarmupSection};
 
 /// The `config` keys that define the workload: inputs must agree on all of
@@ -70,7 +70,8 @@ const SHOWN_VALUE_CHARS: usize = 40;
 /// # Errors
 ///
 /// [`ResultsError::NoInputs`] for no inputs;
-/// [`ResultsError::SchemaVersion`] for a version other than 1;
+/// [`ResultsError::SchemaVersion`] for a version this build does not read (1 and 2 merge,
+/// into a version 2 file);
 /// [`ResultsError::WorkloadMismatch`] naming both labels and the first
 /// differing [`WORKLOAD_KEYS`] path; [`ResultsError::Malformed`],
 /// [`ResultsError::NoHdr`] or [`ResultsError::Hdr`] for an input that
@@ -127,16 +128,57 @@ pub fn merge(inputs: &[(String, ResultFile)]) -> Result<ResultFile, ResultsError
         counters: sum_counters(inputs.iter().map(|(_, f)| &f.counters)),
         shards,
         timeseries,
+        timeseries_file: None,
         sources: Some(sources),
         extra: Map::new(),
     })
 }
 
+/// A stretch of time in which none of the merged runs was measuring: `merge` sums runs as if
+/// they ran at the same time, so a gap means the merged rate (over the first start to the last
+/// end) is lower than any of theirs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimeGap {
+    /// The source whose end is the last before the gap.
+    pub before: String,
+    /// The source that starts after the gap.
+    pub after: String,
+    /// How long no run was measuring, in seconds (0 when one ends exactly as the next starts).
+    pub gap_s: f64,
+}
+
+/// The gaps between the measured intervals of `sources` (a merged file's `sources`), in time
+/// order; empty when every run overlaps another one without a break.
+#[must_use]
+pub fn time_gaps(sources: &[Source]) -> Vec<TimeGap> {
+    let mut by_start: Vec<&Source> = sources.iter().collect();
+    by_start.sort_by(|a, b| a.started_at.total_cmp(&b.started_at));
+    let mut gaps = Vec::new();
+    let mut latest: Option<(&Source, f64)> = None;
+    for source in by_start {
+        let end = source.started_at + source.duration_s;
+        match latest {
+            Some((before, before_end)) if source.started_at >= before_end => {
+                gaps.push(TimeGap {
+                    before: before.label.clone(),
+                    after: source.label.clone(),
+                    gap_s: source.started_at - before_end,
+                });
+                latest = Some((source, end));
+            }
+            Some((_, before_end)) if before_end >= end => {}
+            _ => latest = Some((source, end)),
+        }
+    }
+    gaps
+}
+
 fn check_input(label: &str, file: &ResultFile) -> Result<(), ResultsError> {
-    if file.schema_version != SUPPORTED_SCHEMA_VERSION {
+    if !is_readable_version(file.schema_version) {
         return Err(ResultsError::SchemaVersion {
             file: label.to_owned(),
             found: file.schema_version.to_string(),
+            oldest: OLDEST_SCHEMA_VERSION,
             supported: SUPPORTED_SCHEMA_VERSION,
         });
     }

@@ -300,6 +300,51 @@ fn a_single_input_keeps_its_numbers() {
 }
 
 #[test]
+fn a_short_tail_is_marked_partial_kept_by_merge_and_left_off_plots() {
+    let s = samples(5, 3_000, false);
+    let mut r = report(
+        "h",
+        config("a:1", 1),
+        &[1],
+        &s,
+        Duration::from_millis(3_002),
+        T0,
+    );
+    r.timeseries = vec![
+        point(1.0, &[&s[0..1000]]),
+        point(2.0, &[&s[1000..2000]]),
+        point(3.0, &[&s[2000..2990]]),
+        // 1.9 ms of requests that were in flight at the end.
+        point(3.0019, &[&s[2990..3000]]),
+    ];
+    let file = parse(&r);
+    assert_eq!(
+        file.timeseries[3].extra.get("partial"),
+        Some(&Value::Bool(true))
+    );
+    assert!(file.timeseries[..3]
+        .iter()
+        .all(|p| p.extra.get("partial").is_none()));
+    assert_eq!(file.full_periods().len(), 3);
+    assert_eq!(file.full_periods().last().map(|p| p.t_s), Some(3.0));
+    // Its ops stay in the series (they sum to the totals); only plots leave it off.
+    let ops: u64 = file.timeseries.iter().map(|p| p.total.ops).sum();
+    assert_eq!(ops, file.totals.total.ops);
+
+    let merged = merge(&[("only.json".to_owned(), file.clone())]).unwrap();
+    assert_eq!(merged.timeseries, file.timeseries);
+    assert_eq!(merged.full_periods().len(), 3);
+
+    // Files written before the mark: the length alone tells.
+    let mut old = file.clone();
+    old.timeseries[3].extra.clear();
+    assert_eq!(old.full_periods().len(), 3);
+    // A run of whole periods loses nothing.
+    old.timeseries.pop();
+    assert_eq!(old.full_periods().len(), 3);
+}
+
+#[test]
 fn different_workloads_are_refused() {
     let (_, _, mut inputs) = two_runs(false);
     inputs[1].1.config["workload"]["set_proportion"] = 0.2.into();
@@ -526,4 +571,112 @@ fn shard_ops_of_the_wrong_length_are_refused() {
         err.to_string(),
         "b.json: timeseries[1] has 2 shard_ops, but the file has 3 shards"
     );
+}
+
+fn source(label: &str, started_at: f64, duration_s: f64) -> Source {
+    Source {
+        label: label.to_owned(),
+        started_at,
+        duration_s,
+        host: None,
+        shards: 1,
+        cores: vec![0],
+        interrupted: None,
+        extra: serde_json::Map::new(),
+    }
+}
+
+#[test]
+fn runs_one_after_the_other_leave_a_gap_and_overlapping_runs_none() {
+    // Overlapping (the case merge is for): no gap, in any order.
+    let together = [source("a", 100.0, 10.0), source("b", 101.0, 10.0)];
+    assert_eq!(time_gaps(&together), []);
+    assert_eq!(time_gaps(&[together[1].clone(), together[0].clone()]), []);
+    // One after the other: the gap between them, named by the runs around it.
+    let gaps = time_gaps(&[source("late", 120.0, 10.0), source("early", 100.0, 10.0)]);
+    assert_eq!(
+        gaps,
+        [TimeGap {
+            before: "early".into(),
+            after: "late".into(),
+            gap_s: 10.0,
+        }]
+    );
+    // Back to back counts too (they were never measuring together), and a run inside
+    // another's interval does not end it.
+    let gaps = time_gaps(&[
+        source("long", 0.0, 100.0),
+        source("inside", 10.0, 5.0),
+        source("next", 100.0, 1.0),
+    ]);
+    assert_eq!(gaps.len(), 1);
+    assert_eq!(
+        (gaps[0].before.as_str(), gaps[0].after.as_str()),
+        ("long", "next")
+    );
+    assert_eq!(gaps[0].gap_s, 0.0);
+}
+
+/// A `schema_version` 1 file as shardslap wrote it before `hdr` fields were compressed.
+const V1_RUN: &str = include_str!("../../testdata/v1_run.json");
+
+/// `value` with every `hdr` string re-encoded in today's (compressed) form.
+fn recompress(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                match v {
+                    Value::String(s) if key == "hdr" => {
+                        *s =
+                            shardslap_report::encode_hdr(&shardslap_report::decode_hdr(s).unwrap())
+                                .unwrap();
+                    }
+                    _ => recompress(v),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(recompress),
+        _ => {}
+    }
+}
+
+#[test]
+fn an_old_uncompressed_file_still_loads_and_merges_with_a_new_one() {
+    let old_value: Value = serde_json::from_str(V1_RUN).unwrap();
+    assert_eq!(old_value["schema_version"], 1);
+    let old_hdr = old_value["totals"]["total"]["hdr"].as_str().unwrap();
+    assert!(
+        old_hdr.starts_with("HISTE"),
+        "the fixture is the uncompressed form"
+    );
+    let old: ResultFile = serde_json::from_value(old_value.clone()).unwrap();
+    assert_eq!(
+        old.op_hdr(OpKind::Total).unwrap().len(),
+        old.totals.total.ops
+    );
+
+    let mut new_value = old_value;
+    recompress(&mut new_value);
+    new_value["schema_version"] = 2.into();
+    assert!(new_value["totals"]["total"]["hdr"]
+        .as_str()
+        .unwrap()
+        .starts_with("HISTF"));
+    let new: ResultFile = serde_json::from_value(new_value).unwrap();
+
+    let merged = merge(&[
+        ("old.json".to_owned(), old.clone()),
+        ("new.json".to_owned(), new),
+    ])
+    .unwrap();
+    assert_eq!(merged.schema_version, 2);
+    assert_eq!(merged.totals.total.ops, 2 * old.totals.total.ops);
+    let hdr = merged.totals.total.hdr.as_deref().unwrap();
+    assert!(
+        hdr.starts_with("HISTF"),
+        "a merge writes the compressed form"
+    );
+    let mut twice = old.op_hdr(OpKind::Total).unwrap();
+    twice.add(old.op_hdr(OpKind::Total).unwrap()).unwrap();
+    assert_eq!(shardslap_report::decode_hdr(hdr).unwrap(), twice);
 }

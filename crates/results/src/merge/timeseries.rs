@@ -139,6 +139,14 @@ pub(crate) fn merge_timeseries(
             extra: Map::new(),
         });
     }
+    // Marked as a run's own file marks it: a merged tail is as short as its inputs' tails.
+    let ends: Vec<f64> = out.iter().map(|p| p.t_s).collect();
+    if shardslap_report::is_partial_tail(&ends) {
+        if let Some(last) = out.last_mut() {
+            last.extra
+                .insert("partial".to_owned(), serde_json::Value::Bool(true));
+        }
+    }
     Ok(out)
 }
 
