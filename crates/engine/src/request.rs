@@ -94,7 +94,7 @@ pub(crate) fn parse(
     mut on_verify_failure: impl FnMut(&[u8], &[u8], &[u8]),
 ) -> Result<Option<usize>, ProtoError> {
     match expect.protocol {
-        Protocol::Ascii => ascii::parse(expect, buf, reply, key_buf, &mut on_verify_failure),
+        Protocol::Ascii => ascii::parse(expect, buf, reply, &mut on_verify_failure),
         Protocol::Binary => binary::parse(expect, buf, reply, key_buf, &mut on_verify_failure),
     }
 }

@@ -393,15 +393,26 @@ impl KeyWindow {
         block: &CharBlock,
         out: &mut [u8; MAX_KEY_LEN],
     ) -> usize {
+        let (prefix, suffix) = self.key_parts(slot, block);
+        out[..PREFIX_LEN].copy_from_slice(&prefix);
+        out[PREFIX_LEN..PREFIX_LEN + suffix.len()].copy_from_slice(suffix);
+        PREFIX_LEN + suffix.len()
+    }
+
+    pub(crate) fn key_parts<'b>(
+        &self,
+        slot: usize,
+        block: &'b CharBlock,
+    ) -> ([u8; PREFIX_LEN], &'b [u8]) {
         let shape = self.shape(slot);
         let key_len = usize::from(shape.key_len).clamp(PREFIX_LEN, MAX_KEY_LEN);
         let mut prefix = [0u8; PREFIX_LEN];
         self.key_prefix(slot).write(&mut prefix);
-        out[..PREFIX_LEN].copy_from_slice(&prefix);
         let start = shape.suffix_offset as usize;
-        out[PREFIX_LEN..key_len]
-            .copy_from_slice(&block.as_slice()[start..start + key_len - PREFIX_LEN]);
-        key_len
+        (
+            prefix,
+            &block.as_slice()[start..start + key_len - PREFIX_LEN],
+        )
     }
 
     pub(crate) fn key_prefix(&self, slot: usize) -> KeyPrefix {

@@ -384,15 +384,24 @@ impl ItemWindow {
     ///
     /// If `block` is shorter than the one the distribution was built for.
     pub fn write_key(&self, slot: usize, block: &CharBlock, out: &mut [u8; MAX_KEY_LEN]) -> usize {
+        let (prefix, suffix) = self.key_parts(slot, block);
+        out[..PREFIX_LEN].copy_from_slice(&prefix);
+        out[PREFIX_LEN..PREFIX_LEN + suffix.len()].copy_from_slice(suffix);
+        PREFIX_LEN + suffix.len()
+    }
+
+    /// The key of `slot` in its two parts: the prefix's characters and the suffix, a slice
+    /// of `block` (so a caller can send or compare it without copying it first).
+    pub fn key_parts<'b>(&self, slot: usize, block: &'b CharBlock) -> ([u8; PREFIX_LEN], &'b [u8]) {
         let item = &self.items[slot];
         let key_len = usize::from(item.key_len);
         let mut prefix = [0u8; PREFIX_LEN];
         KeyPrefix::new(self.shard, self.conn, item.key_counter).write(&mut prefix);
-        out[..PREFIX_LEN].copy_from_slice(&prefix);
         let start = item.suffix_offset as usize;
-        out[PREFIX_LEN..key_len]
-            .copy_from_slice(&block.as_slice()[start..start + key_len - PREFIX_LEN]);
-        key_len
+        (
+            prefix,
+            &block.as_slice()[start..start + key_len - PREFIX_LEN],
+        )
     }
 
     /// The key prefix of `slot` (unique among live keys of all windows).
@@ -547,6 +556,19 @@ impl Window {
     /// Writes the key of `slot` into `out` and returns its length.
     pub fn write_key(&self, slot: usize, block: &CharBlock, out: &mut [u8; MAX_KEY_LEN]) -> usize {
         each!(self, w => w.write_key(slot, block, out))
+    }
+
+    /// The key of `slot` as its prefix's characters and a suffix slice of `block`.
+    pub fn key_parts<'b>(&self, slot: usize, block: &'b CharBlock) -> ([u8; PREFIX_LEN], &'b [u8]) {
+        each!(self, w => w.key_parts(slot, block))
+    }
+
+    /// Whether `key` is the key of `slot`, compared in place.
+    pub fn key_is(&self, slot: usize, block: &CharBlock, key: &[u8]) -> bool {
+        let (prefix, suffix) = self.key_parts(slot, block);
+        key.len() == PREFIX_LEN + suffix.len()
+            && key[..PREFIX_LEN] == prefix
+            && key[PREFIX_LEN..] == *suffix
     }
 
     /// The key prefix of `slot`.

@@ -47,6 +47,9 @@ const HOUSEKEEPING: Duration = Duration::from_millis(5);
 const RECONNECT_BACKOFF_MIN: Duration = Duration::from_millis(10);
 /// Longest wait between reconnect attempts.
 const RECONNECT_BACKOFF_MAX: Duration = Duration::from_secs(1);
+/// `IORING_RECVSEND_POLL_FIRST` (Linux 5.19; the ring itself needs 6.1): arm the socket's poll
+/// without first trying the operation.
+const RECVSEND_POLL_FIRST: u16 = 1;
 /// How long the end of a run waits for the ring to give back the buffers of closed sockets.
 const DRAIN_LIMIT: Duration = Duration::from_secs(2);
 
@@ -808,7 +811,11 @@ impl Driver {
         };
         let (buf, len) = conn.recv_target();
         conn.pending.recv = true;
-        let entry = opcode::Recv::new(types::Fd(fd), buf, len).build();
+        // The socket was just drained (or just connected): poll before the first attempt
+        // instead of trying a receive that would only fail.
+        let entry = opcode::Recv::new(types::Fd(fd), buf, len)
+            .ioprio(RECVSEND_POLL_FIRST)
+            .build();
         // SAFETY: the buffer belongs to the connection, which neither moves nor resizes it
         // while `pending.recv` is set; the socket stays open until the completion is reaped.
         self.push(entry, connection, OpTag::Recv);

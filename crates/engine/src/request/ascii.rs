@@ -33,9 +33,10 @@ pub(super) fn encode(
             // `get k1 k2 … kn\r\n`: one line however many keys.
             send_buf.put_slice(b"get");
             for op in ops {
-                let key_len = window.write_key(op.slot, block, key_buf);
+                let (prefix, suffix) = window.key_parts(op.slot, block);
                 send_buf.put_u8(b' ');
-                send_buf.put_slice(&key_buf[..key_len]);
+                send_buf.put_slice(&prefix);
+                send_buf.put_slice(suffix);
             }
             send_buf.put_slice(b"\r\n");
             0
@@ -48,13 +49,12 @@ pub(super) fn parse(
     expect: Expect<'_>,
     buf: &[u8],
     reply: &mut Reply,
-    key_buf: &mut [u8; MAX_KEY_LEN],
     on_verify_failure: &mut impl FnMut(&[u8], &[u8], &[u8]),
 ) -> Result<Option<usize>, ProtoError> {
     let Some((response, len)) = text::decode(buf)? else {
         return Ok(None);
     };
-    interpret(expect, &response, reply, key_buf, on_verify_failure);
+    interpret(expect, &response, reply, on_verify_failure);
     Ok(Some(len))
 }
 
@@ -62,7 +62,6 @@ fn interpret(
     expect: Expect<'_>,
     response: &Response<'_>,
     reply: &mut Reply,
-    key_buf: &mut [u8; MAX_KEY_LEN],
     on_verify_failure: &mut impl FnMut(&[u8], &[u8], &[u8]),
 ) {
     let outcome = &mut reply.outcome;
@@ -70,14 +69,7 @@ fn interpret(
         (OpKind::Get, Response::Values(values)) => {
             outcome.answered = true;
             for value in values {
-                on_value(
-                    expect,
-                    reply,
-                    value.key,
-                    value.data,
-                    key_buf,
-                    on_verify_failure,
-                );
+                on_value(expect, reply, value.key, value.data, on_verify_failure);
             }
             finish_get(expect, reply);
         }

@@ -128,14 +128,7 @@ fn interpret(
                 return true;
             }
             if frame.status == Status::NoError {
-                on_value(
-                    expect,
-                    reply,
-                    frame.key,
-                    frame.value,
-                    key_buf,
-                    on_verify_failure,
-                );
+                on_value(expect, reply, frame.key, frame.value, on_verify_failure);
             } else {
                 // Quiet gets stay silent on a miss; anything else is an error for that key.
                 reply.outcome.server_error = true;

@@ -6,7 +6,7 @@
 //! in. Returned values are matched to the requested keys in order — memcached answers a
 //! multi-get in request order and omits misses — so every key is exactly a hit or a miss.
 
-use shardslap_workload::{CharBlock, Op, OpKind, Window, MAX_KEY_LEN};
+use shardslap_workload::{CharBlock, Op, OpKind, Window};
 
 use super::{unix_secs, Outcome, Protocol};
 
@@ -53,13 +53,11 @@ pub(super) fn on_value(
     reply: &mut Reply,
     key: &[u8],
     data: &[u8],
-    key_buf: &mut [u8; MAX_KEY_LEN],
     on_verify_failure: &mut impl FnMut(&[u8], &[u8], &[u8]),
 ) {
     while let Some(&op) = expect.ops.get(reply.matched) {
         reply.matched += 1;
-        let key_len = expect.window.write_key(op.slot, expect.block, key_buf);
-        if &key_buf[..key_len] == key {
+        if expect.window.key_is(op.slot, expect.block, key) {
             on_hit(expect, op, key, data, reply, on_verify_failure);
             return;
         }
