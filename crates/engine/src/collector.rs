@@ -37,6 +37,9 @@ pub(crate) struct Collector<'c> {
     started_at_unix_s: f64,
     ended: Option<Instant>,
     interrupted: Option<String>,
+    /// The first fault that came before the clock started, or a refused connection: the run
+    /// did not measure what was asked.
+    setup_failure: Option<String>,
 }
 
 impl<'c> Collector<'c> {
@@ -73,7 +76,13 @@ impl<'c> Collector<'c> {
             started_at_unix_s: 0.0,
             ended: None,
             interrupted: None,
+            setup_failure: None,
         }
+    }
+
+    /// Why the run could not start, if a connection failed before the clock did.
+    pub(crate) fn setup_failure(&self) -> Option<&str> {
+        self.setup_failure.as_deref()
     }
 
     /// Whether every shard's thread is gone.
@@ -136,7 +145,16 @@ impl<'c> Collector<'c> {
                 self.pending[slot].1[shard] = Some(*stats);
                 self.emit_complete_periods(observer);
             }
-            ShardMsg::Fault { shard, reason } => self.stop(format!("shard {shard}: {reason}")),
+            ShardMsg::Fault { shard, reason } => {
+                if self.start.is_none() {
+                    self.setup_failure.get_or_insert_with(|| reason.clone());
+                }
+                self.stop(format!("shard {shard}: {reason}"));
+            }
+            ShardMsg::Refused { shard, reason } => {
+                self.setup_failure.get_or_insert_with(|| reason.clone());
+                self.stop(format!("shard {shard}: {reason}"));
+            }
             ShardMsg::Done {
                 shard,
                 stats,

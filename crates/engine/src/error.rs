@@ -60,4 +60,7 @@ pub enum EngineError {
         /// What went wrong.
         msg: String,
     },
+    /// A connection failed before the clock started: nothing was measured.
+    #[error("{0}")]
+    Setup(String),
 }

@@ -185,6 +185,9 @@ pub fn run(
     if let (Some(err), false) = (first_error, collected) {
         return Err(err);
     }
+    if let Some(reason) = collector.setup_failure() {
+        return Err(EngineError::Setup(reason.to_string()));
+    }
     if fell_back.load(Ordering::Relaxed) {
         info.data_path = "mixed".to_string();
     }
@@ -209,7 +212,7 @@ fn collect(
             } else {
                 "SIGINT"
             };
-            collector.stop(format!("interrupted by {name}"));
+            collector.stop(format!("stopped by {name}"));
         }
         if collector.waiting_to_start() {
             let (start, started_at_unix_s) = start_instant(collector.start_at_unix_s());

@@ -46,6 +46,15 @@ pub(crate) enum LinkError {
         addr: SocketAddr,
         source: ProtoError,
     },
+    /// The server answered the connection itself with a refusal, before any request.
+    #[error("{addr} refused the connection: \"{reply}\"{hint}")]
+    Refused {
+        addr: SocketAddr,
+        /// The server's line, as sent.
+        reply: String,
+        /// What to do about it, when shardslap knows.
+        hint: &'static str,
+    },
     /// A UDP response did not complete in time; `missing` datagrams never came.
     #[error("{addr}: UDP response timed out with {missing} datagram(s) missing")]
     UdpTimeout { addr: SocketAddr, missing: u64 },

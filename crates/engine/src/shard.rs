@@ -41,6 +41,9 @@ pub(crate) enum ShardMsg {
     },
     /// A connection failed; the run should end early.
     Fault { shard: usize, reason: String },
+    /// The server refused a connection before answering anything on it (memcached over its
+    /// connection limit): the run cannot load the server as asked, so it ends unmeasured.
+    Refused { shard: usize, reason: String },
     /// The shard finished; `stats` is what it measured since its last period.
     Done {
         shard: usize,

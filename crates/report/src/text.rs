@@ -349,7 +349,7 @@ fn write_notes(out: &mut impl Write, report: &Report) -> fmt::Result {
         )?;
     }
     if let Some(why) = &report.interrupted {
-        writeln!(out, "Interrupted: {why} (partial results)")?;
+        writeln!(out, "Ended early: {why} (partial results)")?;
     }
     Ok(())
 }

@@ -194,3 +194,33 @@ mod io_uring {
         );
     }
 }
+
+#[test]
+fn more_connections_than_memcached_allows_stop_before_the_clock_with_one_line() {
+    let server = shardslap_testkit::MemcachedServer::start_with(shardslap_testkit::ServerOptions {
+        extra_args: vec!["-c".into(), "32".into()],
+        ..shardslap_testkit::ServerOptions::default()
+    });
+    let addr = server.addr_string();
+    // The ring's driver reads the refusal (glommio's sockets, the fallback, see only a
+    // closed connection: docs/reliability.md).
+    let run = crate::util::run_with_json_env(
+        &[
+            "-s", &addr, "-T", "1", "--cores", "0", "-c", "64", "-t", "5s",
+        ],
+        &[("SHARDSLAP_DATA_PATH", "ring")],
+        Duration::from_secs(30),
+    );
+    assert_eq!(run.status.code(), Some(2), "stderr: {}", run.stderr);
+    let lines: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|line| !line.starts_with("shardslap: warning:"))
+        .collect();
+    assert_eq!(lines.len(), 1, "one line: {}", run.stderr);
+    for says in ["Too many open connections", "raise memcached's -c"] {
+        assert!(lines[0].contains(says), "{says}: {}", lines[0]);
+    }
+    assert!(!run.stdout.contains("Run time"), "no report of nothing");
+    assert!(!run.stderr.contains("panicked"));
+}

@@ -119,6 +119,8 @@ pub(crate) struct Connection {
     /// The last time the ring moved bytes of this connection either way (a response timeout
     /// needs `--timeout` without any progress, as a socket's read timeout does).
     last_progress: Option<Instant>,
+    /// A reply was parsed since the socket connected.
+    answered: bool,
     /// Requests being encoded this turn, not yet handed to the ring.
     out: BytesMut,
     /// The bytes of the send in flight; `sending[sent_len..]` is still to go.
@@ -152,6 +154,7 @@ impl Connection {
             parsed: 0,
             filled: 0,
             last_progress: None,
+            answered: false,
             out: BytesMut::with_capacity(SEND_BUF_INITIAL),
             sending: BytesMut::with_capacity(SEND_BUF_INITIAL),
             sent_len: 0,
@@ -252,6 +255,24 @@ impl Connection {
         None
     }
 
+    /// Received bytes that no request sent so far can account for (none is awaiting an
+    /// answer): a server speaking first, such as memcached refusing a connection over its
+    /// limit.
+    pub(crate) fn unsolicited(&self) -> Option<&[u8]> {
+        let awaiting = self
+            .queue
+            .front()
+            .is_some_and(|request| request.handed.is_some());
+        let received = &self.recv_buf[self.parsed..self.filled];
+        (!awaiting && !received.is_empty()).then_some(received)
+    }
+
+    /// The first bytes of a connection that has not yet had a reply parsed (a refusal can
+    /// overtake the first request).
+    pub(crate) fn first_bytes(&self) -> Option<&[u8]> {
+        (!self.answered).then(|| &self.recv_buf[self.parsed..self.filled])
+    }
+
     /// Where the ring may write received bytes: after what is buffered, growing the buffer
     /// when it is full. Valid until the receive's completion.
     pub(crate) fn recv_target(&mut self) -> (*mut u8, u32) {
@@ -306,6 +327,7 @@ impl Connection {
         };
         ops.clear();
         ops.extend(self.ops.drain(..keys));
+        self.answered = true;
         self.parsed = (self.parsed + len).min(self.filled);
         if self.parsed == self.filled {
             (self.parsed, self.filled) = (0, 0); // The common case: nothing behind the reply.
@@ -328,6 +350,7 @@ impl Connection {
         debug_assert!(!self.pending.any(), "the ring still uses the buffers");
         (self.parsed, self.filled) = (0, 0);
         self.last_progress = None;
+        self.answered = false;
         self.out.clear();
         self.sending.clear();
         self.sent_len = 0;

@@ -854,6 +854,19 @@ impl Driver {
 
     /// Accounts every whole reply the connection has received, oldest request first.
     fn take_replies(&mut self, connection: usize, now: Instant) {
+        let conn = &self.connections[connection];
+        let refused = conn
+            .unsolicited()
+            .and_then(|bytes| refusal(bytes, Refusals::Any))
+            .or_else(|| {
+                conn.first_bytes()
+                    .and_then(|bytes| refusal(bytes, Refusals::Limit))
+            });
+        if let Some(refusal) = refused {
+            let addr = self.connections[connection].addr;
+            self.fail(connection, refusal(addr), now);
+            return;
+        }
         loop {
             let Driver {
                 concurrencies,
@@ -1021,7 +1034,10 @@ impl Driver {
                 .disconnects += 1;
         }
         let conn = &mut self.connections[connection];
-        self.shards[slot].state.note_disconnect(conn.addr, &err);
+        if self.stage == Stage::Running {
+            // Before the start a failure ends the run with its own line; notes are noise.
+            self.shards[slot].state.note_disconnect(conn.addr, &err);
+        }
         conn.retry = Some(Retry {
             lost_at: now,
             next_attempt: now,
@@ -1030,6 +1046,15 @@ impl Driver {
         if recycle {
             conn.lost_reason = Some(err.to_string());
             self.begin_close(connection, AfterClose::Recycle, now);
+        } else if let LinkError::Refused { .. } = err {
+            // Reconnecting would be refused again (-R or not): the run ends unmeasured.
+            conn.retry = None;
+            self.begin_close(connection, AfterClose::StayDown, now);
+            let _ = self.tx.send(ShardMsg::Refused {
+                shard: self.shards[slot].shard,
+                reason: err.to_string(),
+            });
+            self.concurrencies[index].finish();
         } else {
             self.begin_close(connection, AfterClose::StayDown, now);
             if !self.settings.behaviour.reconnect {
@@ -1159,6 +1184,35 @@ impl Driver {
             self.dirty.push(connection);
         }
     }
+}
+
+/// memcached's line for a connection over its `-c` limit (it closes the connection after it).
+const TOO_MANY_CONNECTIONS: &[u8] = b"ERROR Too many open connections";
+
+/// Which server lines [`refusal`] takes for a refusal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refusals {
+    /// Any error line: nothing was asked, so nothing else can explain it.
+    Any,
+    /// Only memcached's connection limit (a first request may already be out, and its own
+    /// reply may legitimately be a `SERVER_ERROR`).
+    Limit,
+}
+
+/// A refusal the server sent at the start of a connection, as the error to fail it with.
+fn refusal(received: &[u8], which: Refusals) -> Option<impl FnOnce(SocketAddr) -> LinkError> {
+    let line = received.split(|&b| b == b'\r' || b == b'\n').next()?;
+    let generic = line.starts_with(b"ERROR") || line.starts_with(b"SERVER_ERROR");
+    let hint = if line.starts_with(TOO_MANY_CONNECTIONS) {
+        " — memcached allows fewer connections than this run opens (its -c, 1024 by default): \
+         raise memcached's -c, or lower -c or -n"
+    } else if generic && which == Refusals::Any {
+        ""
+    } else {
+        return None; // Not a refusal: parsed (and refused) as the stream it is.
+    };
+    let reply = String::from_utf8_lossy(&line[..line.len().min(120)]).into_owned();
+    Some(move |addr| LinkError::Refused { addr, reply, hint })
 }
 
 /// Sends each request at once: a load generator must not wait for Nagle.

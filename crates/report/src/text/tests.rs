@@ -406,7 +406,7 @@ fn optional_summary_lines() {
         "packet_",
         "udp_timeout",
         "Warm-up",
-        "Interrupted",
+        "Ended early",
     ] {
         assert!(!quiet.contains(absent), "{absent} in\n{quiet}");
     }
@@ -419,7 +419,7 @@ fn optional_summary_lines() {
         sets: 40960,
         duration: Duration::from_millis(1250),
     });
-    full.interrupted = Some("interrupted by SIGINT".into());
+    full.interrupted = Some("stopped by SIGINT".into());
     let out = render_final(&full, FinalLayout::WithStatFreq);
     let summary = &out[out.find("cmd_get:").unwrap()..];
     // memaslap's lines up to `Run time` untouched; ours after it.
@@ -436,7 +436,7 @@ fn optional_summary_lines() {
          errors: 9\ntimeouts: 4\n\
          disconnects: 2\nreconnects: 0\n\
          Warm-up: 40960 sets in 1.2s (not in latency or run time)\n\
-         Interrupted: interrupted by SIGINT (partial results)\n"
+         Ended early: stopped by SIGINT (partial results)\n"
     );
 }
 
