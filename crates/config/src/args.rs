@@ -210,6 +210,20 @@ pub struct Args {
     #[arg(long, value_name = "P")]
     pub miss_ratio: Option<f64>,
 
+    /// Open loop: R intended operations per second over the whole run (10k, 1m), sent on
+    /// schedule whatever the replies do; latency counts from each intended send time.
+    #[arg(long, value_name = "R")]
+    pub rate: Option<String>,
+
+    /// With --rate, how intended send times are spaced: poisson or uniform [default: poisson]
+    #[arg(long, value_name = "KIND")]
+    pub arrivals: Option<String>,
+
+    /// With --rate, intended sends that may wait per concurrency (pipeline full, a SET's
+    /// answer awaited); later ones are dropped and counted [default: 1000]
+    #[arg(long, value_name = "N")]
+    pub max_queue: Option<usize>,
+
     /// Connect and request timeout: 5s, 0.5s.
     #[arg(long, value_name = "DURATION", default_value = "5s")]
     pub timeout: String,

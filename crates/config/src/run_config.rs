@@ -74,6 +74,8 @@ pub struct RunConfig {
     pub cfg_file: Option<PathBuf>,
     /// `--keys` and its companions: a fixed key space instead of memaslap's window.
     pub key_space: Option<KeySpace>,
+    /// `--rate` and its companions: an open loop instead of memaslap's closed one.
+    pub open_loop: Option<crate::OpenLoop>,
     /// Task window per concurrency in items, `-w`.
     pub window_len: usize,
     /// `-X`: one value length in bytes for every item.
@@ -144,6 +146,7 @@ impl RunConfig {
 pub(crate) fn build(args: Args, allowed_cpus: &[usize]) -> Result<RunConfig, ConfigError> {
     let mut warnings = Vec::new();
     let key_space = crate::key_space::key_space(&args)?;
+    let open_loop = crate::open_loop::open_loop(&args)?;
 
     let servers_raw = args.servers.ok_or(ConfigError::NoServers)?;
     let servers = parse_servers(&servers_raw)?;
@@ -340,6 +343,7 @@ pub(crate) fn build(args: Args, allowed_cpus: &[usize]) -> Result<RunConfig, Con
 
     Ok(RunConfig {
         key_space,
+        open_loop,
         servers,
         servers_raw,
         shards,

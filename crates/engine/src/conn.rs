@@ -39,6 +39,12 @@ pub(crate) struct Behaviour {
     pub(crate) timeout: Duration,
     /// `-P`: the run's total rate and how many concurrencies share it.
     pub(crate) rate: Option<(u64, usize)>,
+    /// `--rate`: the open loop's schedule (shared by the run's `concurrencies`).
+    pub(crate) open_loop: Option<shardslap_config::OpenLoop>,
+    /// Concurrencies in the whole run.
+    pub(crate) concurrencies: usize,
+    /// The run's seed (open-loop arrivals are drawn from it).
+    pub(crate) seed: u64,
 }
 
 impl Behaviour {
@@ -55,6 +61,26 @@ impl Behaviour {
             reconnect: cfg.reconnect,
             timeout: cfg.timeout,
             rate: cfg.tps_limit.map(|rate| (rate, cfg.concurrency)),
+            open_loop: cfg.open_loop,
+            concurrencies: cfg.concurrency,
+            seed: cfg.seed,
+        }
+    }
+
+    /// Concurrency `index`'s schedule from `start`: `--rate`'s open loop or `-P`'s pacing.
+    pub(crate) fn pacer(&self, index: usize, start: Instant) -> Option<Pacer> {
+        match (self.open_loop, self.rate) {
+            (Some(open), _) => Pacer::open_loop(
+                open.rate_per_sec,
+                index,
+                self.concurrencies,
+                start,
+                open.arrivals,
+                open.max_queue,
+                self.seed ^ (index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            ),
+            (None, Some((rate, concurrencies))) => Pacer::new(rate, index, concurrencies, start),
+            (None, None) => None,
         }
     }
 }
@@ -144,9 +170,7 @@ impl Conn {
         state: &ShardState,
         start: Instant,
     ) -> Result<(), ConnError> {
-        if let Some((rate, concurrencies)) = self.behaviour.rate {
-            self.pacer = Pacer::new(rate, self.index, concurrencies, start);
-        }
+        self.pacer = self.behaviour.pacer(self.index, start);
         let Behaviour {
             multi_get_keys,
             pipeline,
@@ -164,6 +188,8 @@ impl Conn {
             let due = match self.pacer.as_mut() {
                 None => Instant::now(),
                 Some(pacer) => {
+                    let dropped = pacer.shed(Instant::now());
+                    state.stats.borrow_mut().counters.dropped += dropped;
                     let due = pacer.next_due();
                     // Never sleep past the end of the run: a slow schedule must not stretch it.
                     let wake = state.deadline().map_or(due, |deadline| due.min(deadline));
@@ -220,6 +246,7 @@ impl Conn {
             request::release_sets(&mut self.window, &round.ops, measured);
             return Ok(()); // The run ended while no link was up.
         };
+        let paced = self.pacer.is_some();
         let Conn {
             links,
             behaviour,
@@ -243,6 +270,8 @@ impl Conn {
             ));
         }
         let mut traffic = Traffic::default();
+        // Paced requests also report service time, from here (their latency counts from due).
+        let handed = (paced && measured).then(Instant::now);
         let mut failed = links[link].send(send_buf, &mut traffic).await.err();
         let written = traffic.written;
         let encoded: u64 = sent.iter().map(|sent| sent.written).sum();
@@ -280,6 +309,13 @@ impl Conn {
                     Ok(()) => {
                         let outcome = reply.outcome();
                         request::account(&mut stats, window, ops, sent, outcome, read, latency_ns);
+                        if let Some(handed) = handed {
+                            let service_ns = duration_ns(handed.elapsed());
+                            match sent.kind {
+                                OpKind::Get => stats.service.record_get(service_ns, outcome.misses),
+                                OpKind::Set => stats.service.record_set(service_ns),
+                            }
+                        }
                         continue;
                     }
                     Err(LinkError::UdpTimeout { missing, .. }) => {

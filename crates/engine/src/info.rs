@@ -26,6 +26,17 @@ pub fn run_info(cfg: &RunConfig) -> RunInfo {
         cores: cfg.cores.clone(),
         host: host_name(),
         data_path: String::new(),
+        requested_rate: cfg.open_loop.map(|open| open.rate_per_sec),
+        key_space: cfg.key_space.as_ref().map(|space| {
+            let mut words = format!("{} keys, {}", space.keys, space.dist);
+            if space.prefill {
+                words.push_str(", prefilled");
+            }
+            if space.miss_ratio > 0.0 {
+                words.push_str(&format!(", miss ratio asked {}", space.miss_ratio));
+            }
+            words
+        }),
     }
 }
 

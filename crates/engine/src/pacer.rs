@@ -1,20 +1,30 @@
-//! `-P`: a schedule that spaces one concurrency's requests evenly, so the run's total rate is
-//! what was asked for. Each concurrency gets `rate / concurrencies` operations per second and
-//! a phase offset, so the concurrencies do not all fire at once.
+//! A concurrency's schedule of intended send times: `-P` (memaslap's rate limit, even gaps)
+//! and `--rate` (the open loop: even or exponential gaps, with a bounded backlog). Each
+//! concurrency gets `rate / concurrencies` operations per second and a phase offset, so the
+//! concurrencies do not all fire at once.
 //!
-//! The schedule is absolute (`start + n × interval`), so a request sent late does not push
-//! the later ones back: the achieved rate stays on target whenever the server can carry it,
-//! and the latency of a late request counts from when it was due (no coordinated omission).
+//! The schedule is absolute (`start + n × interval`, or a Poisson process from `start`), so a
+//! request sent late does not push the later ones back: the achieved rate stays on target
+//! whenever the server can carry it, and the latency of a late request counts from when it
+//! was due (no coordinated omission). With a backlog bound, intended sends that fall more
+//! than `max_queue` behind are dropped — counted, never silently skipped.
 
 use std::time::{Duration, Instant};
+
+use shardslap_config::Arrivals;
 
 /// When this concurrency's next operation is due.
 #[derive(Debug, Clone)]
 pub(crate) struct Pacer {
-    /// Time per operation for this concurrency.
+    /// Mean time per operation for this concurrency.
     interval: Duration,
     /// When the next request is due.
     next_due: Instant,
+    arrivals: Arrivals,
+    /// Intended sends that may wait; `None` for `-P`, whose backlog is the closed loop's.
+    max_queue: Option<u32>,
+    /// Exponential gaps (Poisson arrivals), seeded per concurrency.
+    rng: fastrand::Rng,
 }
 
 impl Pacer {
@@ -34,7 +44,59 @@ impl Pacer {
         Some(Pacer {
             interval,
             next_due: start + phase,
+            arrivals: Arrivals::Uniform,
+            max_queue: None,
+            rng: fastrand::Rng::with_seed(0),
         })
+    }
+
+    /// The open loop's schedule for concurrency `index` of `concurrencies` sharing
+    /// `rate_per_sec`: `arrivals` gaps from `start`, at most `max_queue` intended sends behind.
+    pub(crate) fn open_loop(
+        rate_per_sec: u64,
+        index: usize,
+        concurrencies: usize,
+        start: Instant,
+        arrivals: Arrivals,
+        max_queue: usize,
+        seed: u64,
+    ) -> Option<Pacer> {
+        let mut pacer = Pacer::new(rate_per_sec, index, concurrencies, start)?;
+        pacer.arrivals = arrivals;
+        pacer.max_queue = Some(u32::try_from(max_queue).unwrap_or(u32::MAX).max(1));
+        pacer.rng = fastrand::Rng::with_seed(seed);
+        if arrivals == Arrivals::Poisson {
+            // A Poisson process has no phase: its first arrival is one gap after the start.
+            pacer.next_due = start + pacer.gap();
+        }
+        Some(pacer)
+    }
+
+    /// The gap to the next intended send.
+    fn gap(&mut self) -> Duration {
+        match self.arrivals {
+            Arrivals::Uniform => self.interval,
+            // Inverse transform: -ln(U) × mean, U in (0, 1].
+            Arrivals::Poisson => self.interval.mul_f64(-(1.0 - self.rng.f64()).ln()),
+        }
+    }
+
+    /// Drops the intended sends that fell more than `max_queue` behind `now` (the backlog
+    /// bound of `--max-queue`); returns how many. Never drops with `-P`.
+    pub(crate) fn shed(&mut self, now: Instant) -> u64 {
+        let Some(max_queue) = self.max_queue else {
+            return 0;
+        };
+        // The backlog is what was due by `now`; with even gaps exactly, with exponential ones
+        // its mean. The oldest of the allowed `max_queue` is this far behind.
+        let allowed = self.interval * max_queue;
+        let mut dropped = 0;
+        while self.next_due + allowed < now {
+            let gap = self.gap();
+            self.next_due += gap;
+            dropped += 1;
+        }
+        dropped
     }
 
     /// When the next request is due.
@@ -46,7 +108,15 @@ impl Pacer {
     /// current due time and returns that time.
     pub(crate) fn book(&mut self, ops: u64) -> Instant {
         let due = self.next_due;
-        self.next_due += self.interval.mul_f64(ops as f64);
+        match self.arrivals {
+            Arrivals::Uniform => self.next_due += self.interval.mul_f64(ops as f64),
+            Arrivals::Poisson => {
+                for _ in 0..ops {
+                    let gap = self.gap();
+                    self.next_due += gap;
+                }
+            }
+        }
         due
     }
 }
@@ -86,5 +156,38 @@ mod tests {
     #[test]
     fn no_rate_no_pacer() {
         assert!(Pacer::new(0, 0, 4, Instant::now()).is_none());
+    }
+
+    #[test]
+    fn poisson_arrivals_keep_the_mean_rate() {
+        let start = Instant::now();
+        let mut pacer = Pacer::open_loop(1000, 0, 1, start, Arrivals::Poisson, 100, 5).unwrap();
+        let mut last = start;
+        let mut gaps = Vec::new();
+        for _ in 0..20_000 {
+            let due = pacer.book(1);
+            gaps.push((due - last).as_secs_f64());
+            last = due;
+        }
+        let mean = gaps.iter().sum::<f64>() / gaps.len() as f64;
+        assert!((mean - 0.001).abs() < 0.00003, "mean gap {mean}");
+        // Exponential: the standard deviation equals the mean.
+        let var = gaps.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / gaps.len() as f64;
+        assert!((var.sqrt() / mean - 1.0).abs() < 0.05);
+    }
+
+    #[test]
+    fn a_backlog_beyond_max_queue_is_dropped_and_counted() {
+        let start = Instant::now();
+        let mut pacer = Pacer::open_loop(1000, 0, 1, start, Arrivals::Uniform, 10, 1).unwrap();
+        // 100 ms behind at 1 ms a send: 100 due, 10 may wait, 90 are dropped.
+        let now = start + Duration::from_millis(100);
+        let dropped = pacer.shed(now);
+        assert_eq!(dropped, 90);
+        let waiting = (0..).take_while(|_| pacer.book(1) <= now).count();
+        assert_eq!(waiting, 11, "the 10 allowed and the one due right now");
+        assert_eq!(pacer.shed(now), 0);
+        let mut paced = Pacer::new(1000, 0, 1, start).unwrap();
+        assert_eq!(paced.shed(now), 0, "-P never drops");
     }
 }

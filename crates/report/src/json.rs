@@ -36,6 +36,7 @@ pub fn render_json(report: &Report) -> Value {
             "cores": report.info.cores,
             "host": report.info.host,
             "data_path": report.info.data_path,
+            "hit_ratio": crate::text::hit_ratio(&report.totals.counters),
             "shards": report.shards.len(),
             "interrupted": report.interrupted,
             "warmup": report.warmup.map(|w| json!({
@@ -44,6 +45,13 @@ pub fn render_json(report: &Report) -> Value {
             })),
         },
         "totals": ops_json(&report.totals.ops, secs),
+        "service": (report.totals.service.total.count() > 0)
+            .then(|| ops_json(&report.totals.service, secs)),
+        "rate": crate::text::RateCheck::of(report).map(|rate| json!({
+            "requested_per_sec": rate.requested_per_sec,
+            "achieved_per_sec": rate.achieved_per_sec,
+            "met": rate.met,
+        })),
         "counters": report.totals.counters,
         "shards": shards,
         "timeseries": timeseries_json(&report.timeseries),
@@ -307,7 +315,7 @@ mod tests {
         assert_eq!(v["totals"]["total"]["ops"], 1000);
 
         let counters = v["counters"].as_object().unwrap();
-        assert_eq!(counters.len(), 19);
+        assert_eq!(counters.len(), 20);
         assert_eq!(counters["cmd_get"], 900);
         assert_eq!(counters["cmd_set"], 100);
 
@@ -353,6 +361,8 @@ mod tests {
             keys(&v),
             sorted(vec![
                 "schema_version",
+                "service",
+                "rate",
                 "config",
                 "run",
                 "totals",
@@ -365,6 +375,7 @@ mod tests {
             keys(&v["run"]),
             sorted(vec![
                 "data_path",
+                "hit_ratio",
                 "duration_s",
                 "started_at",
                 "cores",

@@ -43,6 +43,10 @@ pub struct RunInfo {
     /// sockets: UDP, facebook mode, or the fallback), or `mixed` when an executor fell back
     /// after the start-up probe. Empty until the engine decides.
     pub data_path: String,
+    /// Open loop (`--rate`): the whole run's intended operations per second.
+    pub requested_rate: Option<u64>,
+    /// `--keys`: the key space in words (`102400 keys, zipf:0.99, prefilled`), for the report.
+    pub key_space: Option<String>,
 }
 
 impl RunInfo {

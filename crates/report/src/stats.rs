@@ -77,6 +77,8 @@ counters! {
     /// Plain event counters (memaslap's summary lines and shardslap's
     /// fault counters). Byte counts are in bytes.
     #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+    // A counter added later reads as 0 from a file written before it.
+    #[serde(default)]
     pub struct Counters {
         /// GET keys issued (a multi-get counts every key).
         cmd_get,
@@ -116,6 +118,9 @@ counters! {
         packets_dropped,
         /// UDP datagrams that arrived out of order.
         packet_disorder,
+        /// Open loop (`--rate`): intended sends dropped because more than `--max-queue` were
+        /// already waiting.
+        dropped,
     }
 }
 
@@ -126,8 +131,12 @@ pub struct ShardStats {
     pub shard: usize,
     /// OS CPU id the shard ran on.
     pub cpu: usize,
-    /// Latency accumulators.
+    /// Latency accumulators: from when each request was due (`-P`, `--rate`) or, unpaced,
+    /// from when it reached the socket.
     pub ops: OpStats,
+    /// Service time of paced requests (`-P`, `--rate`): from the moment each reached the
+    /// socket. Empty (and without histograms) in an unpaced run, whose latency is this.
+    pub service: OpStats,
     /// Event counters.
     pub counters: Counters,
 }
@@ -140,6 +149,7 @@ impl ShardStats {
             shard,
             cpu,
             ops: OpStats::default(),
+            service: OpStats::default(),
             counters: Counters::default(),
         }
     }
@@ -148,6 +158,7 @@ impl ShardStats {
     /// are kept.
     pub fn merge(&mut self, other: &Self) {
         self.ops.merge(&other.ops);
+        self.service.merge(&other.service);
         self.counters.merge(&other.counters);
     }
 }
@@ -194,7 +205,7 @@ mod tests {
             .keys()
             .map(|k| (k.clone(), 1.into()))
             .collect();
-        assert_eq!(ones.len(), 19);
+        assert_eq!(ones.len(), 20);
         let one: Counters = serde_json::from_value(ones.clone().into()).unwrap();
         let mut sum = Counters::default();
         sum.merge(&one);

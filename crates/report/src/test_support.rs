@@ -25,6 +25,8 @@ pub(crate) fn sample_info() -> RunInfo {
         cores: vec![1],
         host: "bench-1".into(),
         data_path: String::new(),
+        requested_rate: None,
+        key_space: None,
     }
 }
 

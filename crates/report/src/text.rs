@@ -245,10 +245,14 @@ fn first_log2_row(dist: &[u64], last: usize) -> usize {
 }
 
 fn write_percentiles(out: &mut impl Write, ops: &OpStats) -> fmt::Result {
+    write_percentile_table(out, "Latency percentiles (us)", ops)
+}
+
+fn write_percentile_table(out: &mut impl Write, title: &str, ops: &OpStats) -> fmt::Result {
     if ops.total.count() == 0 {
         return Ok(());
     }
-    writeln!(out, "Latency percentiles (us)")?;
+    writeln!(out, "{title}")?;
     let mut line = format!("{:<8}", "Type");
     for p in &PERCENTILES {
         write!(line, " {:<10}", p.label)?;
@@ -320,7 +324,11 @@ fn write_extras(out: &mut impl Write, report: &Report, layout: FinalLayout) -> f
     } else if ops.total.count() > 0 {
         writeln!(out)?;
     }
-    write_percentiles(out, ops)
+    write_percentiles(out, ops)?;
+    // Paced runs: the latency above counts from each intended send time; this from the
+    // moment each request reached the socket.
+    let title = "Service time percentiles (us, from reaching the socket)";
+    write_percentile_table(out, title, &report.totals.service)
 }
 
 /// Faults (only when something went wrong), the warm-up and why the run ended early.
@@ -331,6 +339,7 @@ fn write_notes(out: &mut impl Write, report: &Report) -> fmt::Result {
         ("errors", c.errors),
         ("timeouts", c.timeouts),
         ("protocol_errors", c.protocol_errors),
+        ("dropped", c.dropped),
     ] {
         if value > 0 {
             writeln!(out, "{name}: {value}")?;
@@ -348,10 +357,63 @@ fn write_notes(out: &mut impl Write, report: &Report) -> fmt::Result {
             w.duration.as_secs_f64()
         )?;
     }
+    if let Some(space) = &report.info.key_space {
+        writeln!(out, "Key space: {space}; hit ratio {:.4}", hit_ratio(c))?;
+    }
+    if let Some(rate) = RateCheck::of(report) {
+        let verdict = if rate.met {
+            "met"
+        } else {
+            "not met: sends fell behind their schedule, and latency counts from it"
+        };
+        writeln!(
+            out,
+            "Rate: requested {}/s, achieved {:.0}/s ({verdict})",
+            rate.requested_per_sec, rate.achieved_per_sec
+        )?;
+    }
     if let Some(why) = &report.interrupted {
         writeln!(out, "Ended early: {why} (partial results)")?;
     }
     Ok(())
+}
+
+/// The share of GET keys the server returned (1 with no GET).
+#[must_use]
+pub fn hit_ratio(c: &Counters) -> f64 {
+    if c.cmd_get == 0 {
+        return 1.0;
+    }
+    (c.cmd_get - c.get_misses.min(c.cmd_get)) as f64 / c.cmd_get as f64
+}
+
+/// An open loop's requested rate against what it achieved.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateCheck {
+    /// `--rate`, operations per second.
+    pub requested_per_sec: u64,
+    /// Operations per second of run time.
+    pub achieved_per_sec: f64,
+    /// Within 1% of the request (or above it).
+    pub met: bool,
+}
+
+impl RateCheck {
+    /// The check of `report`, if it was an open loop.
+    #[must_use]
+    pub fn of(report: &Report) -> Option<RateCheck> {
+        let requested_per_sec = report.info.requested_rate?;
+        let c = &report.totals.counters;
+        let achieved_per_sec = per_sec(
+            (c.cmd_get + c.cmd_set - c.warmup_sets) as f64,
+            report.duration.as_secs_f64(),
+        );
+        Some(RateCheck {
+            requested_per_sec,
+            achieved_per_sec,
+            met: achieved_per_sec >= 0.99 * requested_per_sec as f64,
+        })
+    }
 }
 
 /// `amount / secs`, or 0 for an empty or nonsensical interval.

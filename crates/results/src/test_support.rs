@@ -139,6 +139,8 @@ pub(crate) fn report(
         cores: cpus.to_vec(),
         host: host.into(),
         data_path: String::new(),
+        requested_rate: None,
+        key_space: None,
     };
     Report::from_shards(info, shards, duration, started_at_unix_s)
 }

@@ -136,3 +136,51 @@ fn lost_udp_replies_are_udp_timeouts_and_the_run_goes_on() {
     assert_eq!(run.counter("disconnects") + run.counter("reconnects"), 0);
     assert!(duration_s(&run) < 2.6, "ends on time: {}", duration_s(&run));
 }
+
+/// Requests of `op_stats` (a `totals`-shaped JSON object) that took more than 65 ms: the
+/// sum of memaslap's log2 buckets above 2^16 µs.
+fn slower_than_65ms(op_stats: &serde_json::Value) -> u64 {
+    let dist = op_stats["total"]["log2_dist"].as_array().unwrap();
+    dist.iter().skip(17).map(|n| n.as_u64().unwrap()).sum()
+}
+
+#[test]
+fn a_200ms_stall_is_one_late_request_per_connection_closed_but_every_scheduled_one_open() {
+    let stall = || Fault::Stall {
+        after_responses: 2000,
+        stall: Duration::from_millis(200),
+    };
+    // run_through runs -c 2: one late request per connection closed, per concurrency open.
+    let (closed, injected) = run_through(stall(), &["-t", "2s"]);
+    closed.assert_success();
+    assert_eq!(injected, 1);
+    // Closed loop: each connection had one request out when the server stalled.
+    let late_closed = slower_than_65ms(&closed.json()["totals"]);
+    assert!(
+        (1..=4).contains(&late_closed),
+        "{late_closed} late (closed loop)"
+    );
+
+    // A rate even a loaded test machine sustains with one request in flight per connection.
+    let open_args = ["-t", "2s", "--rate", "2000", "--arrivals", "uniform"];
+    let (open, injected) = run_through(stall(), &open_args);
+    open.assert_success();
+    assert_eq!(injected, 1);
+    // Open loop: every request scheduled in the stall's first ~135 ms is over 65 ms late
+    // (2000/s × 0.135 s ≈ 270), counted from its intended send time...
+    let late_open = slower_than_65ms(&open.json()["totals"]);
+    assert!(late_open > 150, "{late_open} late (open loop)");
+    // ...while their service time (from reaching the socket) was short: only those in flight
+    // when the server stalled waited on it.
+    let late_service = slower_than_65ms(&open.json()["service"]);
+    assert!(
+        (1..=4).contains(&late_service),
+        "{late_service} slow in service time"
+    );
+    assert_eq!(
+        open.counter("dropped"),
+        0,
+        "the backlog stayed under --max-queue"
+    );
+    assert_eq!(open.json()["rate"]["met"], true, "{}", open.json()["rate"]);
+}

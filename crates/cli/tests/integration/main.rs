@@ -20,6 +20,7 @@ mod interrupted;
 mod key_space;
 mod live;
 mod multihost;
+mod open_loop;
 mod parity;
 mod report_output;
 mod results_tools;

@@ -69,6 +69,8 @@ pub(crate) struct Concurrency {
     in_flight: usize,
     /// A SET is in flight: nothing is drawn until its outcome is known.
     awaiting_set: bool,
+    /// Intended sends the open loop dropped (backlog past `--max-queue`), not yet counted.
+    dropped: u64,
 }
 
 impl Concurrency {
@@ -90,6 +92,7 @@ impl Concurrency {
             pending_gets: Vec::with_capacity(multi_get_keys),
             in_flight: 0,
             awaiting_set: false,
+            dropped: 0,
         }
     }
 
@@ -156,9 +159,15 @@ impl Concurrency {
                     self.finish();
                     return Draw::Exhausted;
                 }
-                match &self.pacer {
-                    Some(pacer) if pacer.next_due() > now => Draw::NotDue(pacer.next_due()),
-                    _ => Draw::Ready,
+                match self.pacer.as_mut() {
+                    Some(pacer) => {
+                        self.dropped += pacer.shed(now);
+                        match pacer.next_due() {
+                            due if due > now => Draw::NotDue(due),
+                            _ => Draw::Ready,
+                        }
+                    }
+                    None => Draw::Ready,
                 }
             }
         }
@@ -184,6 +193,11 @@ impl Concurrency {
                 OpKind::Get => self.pending_gets.push(op),
             }
         }
+    }
+
+    /// Intended sends dropped since the last call (the open loop's backlog bound).
+    pub(crate) fn take_dropped(&mut self) -> u64 {
+        std::mem::take(&mut self.dropped)
     }
 
     /// The staged request's operations (valid after [`Draw::Ready`]).

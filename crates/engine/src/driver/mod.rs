@@ -29,7 +29,6 @@ use shardslap_workload::{Op, OpKind, MAX_KEY_LEN};
 
 use crate::conn::Behaviour;
 use crate::link::LinkError;
-use crate::pacer::Pacer;
 use crate::request::{self, Expect, Failure, Sent};
 use crate::routes::Routes;
 use crate::shard::{self, ExitGuard, ShardInputs, ShardMsg, ShardState};
@@ -443,10 +442,7 @@ impl Driver {
             let pacer = self
                 .settings
                 .behaviour
-                .rate
-                .and_then(|(rate, concurrencies)| {
-                    Pacer::new(rate, self.pacing_index[index], concurrencies, start)
-                });
+                .pacer(self.pacing_index[index], start);
             self.concurrencies[index].start(pacer);
             self.queue(index);
         }
@@ -513,6 +509,11 @@ impl Driver {
                     }
                     Draw::Blocked | Draw::Exhausted => break,
                 }
+            }
+            let dropped = self.concurrencies[index].take_dropped();
+            if dropped > 0 {
+                let slot = self.concurrencies[index].shard;
+                self.shards[slot].state.stats.borrow_mut().counters.dropped += dropped;
             }
             self.note_progress(index);
         }
@@ -907,6 +908,14 @@ impl Driver {
                     });
                     let mut stats = state.stats.borrow_mut();
                     let outcome = done.outcome();
+                    if let (Some(_), Some(handed), true) = (done.due, done.handed, done.measured) {
+                        // Paced: the latency counts from the due time; this from the socket.
+                        let service_ns = duration_ns(now.saturating_duration_since(handed));
+                        match done.sent.kind {
+                            OpKind::Get => stats.service.record_get(service_ns, outcome.misses),
+                            OpKind::Set => stats.service.record_set(service_ns),
+                        }
+                    }
                     request::account(
                         &mut stats,
                         &mut conc.window,

@@ -123,7 +123,7 @@ fn merge_equals_one_client_that_saw_every_request() {
     check_ops(&merged, [fa, fb], &reference, 1e-6);
 
     // Every counter, whatever its name, is the sum.
-    assert_eq!(merged.counters.len(), 19);
+    assert_eq!(merged.counters.len(), 20);
     for (name, count) in &merged.counters {
         assert_eq!(*count, fa.counters[name] + fb.counters[name], "{name}");
     }
