@@ -97,6 +97,12 @@ impl RunObserver for PeriodPrinter {
         );
         self.out.print(&text);
     }
+
+    fn on_warmup(&mut self, done: u64, total: u64) {
+        if !self.enabled {
+            self.progress.warmup(done, total);
+        }
+    }
 }
 
 /// Everything that follows a run period by period: the text printer and, with `--hdr-log`,
@@ -117,6 +123,10 @@ impl RunObserver for Observers<'_> {
         if let Some(log) = self.hdr_log.as_deref_mut() {
             log.on_period(sample);
         }
+    }
+
+    fn on_warmup(&mut self, done: u64, total: u64) {
+        self.printer.on_warmup(done, total);
     }
 
     fn on_point(&mut self, point: TimePoint) -> Option<TimePoint> {

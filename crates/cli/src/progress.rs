@@ -65,6 +65,16 @@ impl ProgressLine {
         self.shown = io::stderr().lock().write_all(line.as_bytes()).is_ok();
     }
 
+    /// Shows how far the warm-up (memaslap's, or `--prefill`) has come: it can take a while
+    /// and measures nothing.
+    pub fn warmup(&mut self, done: u64, total: u64) {
+        if !self.enabled || total == 0 {
+            return;
+        }
+        let line = format!("{ERASE_LINE}{}", warmup_line(done, total));
+        self.shown = io::stderr().lock().write_all(line.as_bytes()).is_ok();
+    }
+
     /// Erases the line, so the final report starts on a clean line.
     pub fn clear(&mut self) {
         if std::mem::take(&mut self.shown) {
@@ -76,6 +86,10 @@ impl ProgressLine {
 impl RunObserver for ProgressLine {
     fn on_period(&mut self, sample: &PeriodSample<'_>) {
         self.update(sample);
+    }
+
+    fn on_warmup(&mut self, done: u64, total: u64) {
+        self.warmup(done, total);
     }
 }
 
@@ -110,6 +124,16 @@ impl Status {
     }
 }
 
+/// The warm-up's line, without the erase prefix.
+fn warmup_line(done: u64, total: u64) -> String {
+    let percent = done as f64 * 100.0 / total.max(1) as f64;
+    format!(
+        "[warm-up] {} / {} sets ({percent:.0}%), before the clock starts",
+        grouped(done),
+        grouped(total)
+    )
+}
+
 /// `1234567` as `1,234,567`.
 fn grouped(n: u64) -> String {
     let digits = n.to_string();
@@ -135,6 +159,14 @@ fn latency(us: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_warm_up_shows_sets_answered_of_all() {
+        assert_eq!(
+            warmup_line(40_960, 102_400),
+            "[warm-up] 40,960 / 102,400 sets (40%), before the clock starts"
+        );
+    }
 
     #[test]
     fn a_timed_run_shows_seconds_rate_p99_and_errors() {

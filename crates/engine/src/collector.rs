@@ -37,6 +37,8 @@ pub(crate) struct Collector<'c> {
     started_at_unix_s: f64,
     ended: Option<Instant>,
     interrupted: Option<String>,
+    /// Each shard's warm-up so far: (SETs answered, SETs to make).
+    warmup_progress: Vec<(u64, u64)>,
     /// The first fault that came before the clock started, or a refused connection: the run
     /// did not measure what was asked.
     setup_failure: Option<String>,
@@ -77,6 +79,7 @@ impl<'c> Collector<'c> {
             ended: None,
             interrupted: None,
             setup_failure: None,
+            warmup_progress: vec![(0, 0); shard_count],
         }
     }
 
@@ -150,6 +153,14 @@ impl<'c> Collector<'c> {
                     self.setup_failure.get_or_insert_with(|| reason.clone());
                 }
                 self.stop(format!("shard {shard}: {reason}"));
+            }
+            ShardMsg::WarmupProgress { shard, done, total } => {
+                self.warmup_progress[shard] = (done, total);
+                let (done, total) = self
+                    .warmup_progress
+                    .iter()
+                    .fold((0, 0), |(d, t), &(done, total)| (d + done, t + total));
+                observer.on_warmup(done, total);
             }
             ShardMsg::Refused { shard, reason } => {
                 self.setup_failure.get_or_insert_with(|| reason.clone());

@@ -52,6 +52,10 @@ pub trait RunObserver {
     fn on_point(&mut self, point: TimePoint) -> Option<TimePoint> {
         Some(point)
     }
+
+    /// Called now and then while connections warm up (memaslap's warm-up, `--prefill`):
+    /// `done` of `total` warm-up SETs are answered, all shards together.
+    fn on_warmup(&mut self, _done: u64, _total: u64) {}
 }
 
 /// Runs the plan to completion (or until interrupted) and returns the merged report of what

@@ -19,6 +19,8 @@ use crate::RunControl;
 
 /// How often a shard looks at the run-wide control while it waits or runs.
 const CONTROL_POLL: Duration = Duration::from_millis(5);
+/// How often warm-up progress goes to the main thread.
+pub(crate) const WARMUP_PROGRESS_EVERY: Duration = Duration::from_millis(200);
 /// Verification failures printed with -b before going quiet.
 const MAX_VERIFY_REPORTS: u32 = 10;
 /// Disconnect and reconnect messages printed per shard before going quiet.
@@ -41,6 +43,8 @@ pub(crate) enum ShardMsg {
     },
     /// A connection failed; the run should end early.
     Fault { shard: usize, reason: String },
+    /// How far the warm-up (memaslap's, or `--prefill`) has come: `done` of `total` SETs.
+    WarmupProgress { shard: usize, done: u64, total: u64 },
     /// The server refused a connection before answering anything on it (memcached over its
     /// connection limit): the run cannot load the server as asked, so it ends unmeasured.
     Refused { shard: usize, reason: String },
@@ -200,8 +204,10 @@ pub(crate) async fn run(inputs: ShardInputs, tx: Sender<ShardMsg>) {
     let params = window_params(&cfg);
     let behaviour = Behaviour::of(&cfg);
     let mut setups = Vec::with_capacity(spec.concurrencies.len());
+    let mut warmup_total = 0u64;
     for conc in &spec.concurrencies {
         let window = window_for(&cfg, params, &distribution, shard, conc);
+        warmup_total += window.warmup_len() as u64;
         let rng = fastrand::Rng::with_seed(conn_seed(cfg.seed, shard, conc.local_index));
         let routes = Routes::plan(&cfg, conc.server, &server_addrs);
         let (index, budget, state) = (conc.index, conc.ops_budget, state.clone());
@@ -211,6 +217,19 @@ pub(crate) async fn run(inputs: ShardInputs, tx: Sender<ShardMsg>) {
             Ok::<Conn, ConnError>(conn)
         }));
     }
+    // While warming up, say how far it got (for the terminal's progress line).
+    let warming = Rc::new(Cell::new(warmup_total > 0));
+    let progress = glommio::spawn_local({
+        let (warming, state, tx) = (warming.clone(), state.clone(), tx.clone());
+        async move {
+            while warming.get() {
+                glommio::timer::sleep(WARMUP_PROGRESS_EVERY).await;
+                let done = state.stats.borrow().counters.warmup_sets;
+                let total = warmup_total;
+                let _ = tx.send(ShardMsg::WarmupProgress { shard, done, total });
+            }
+        }
+    });
     let mut conns = Vec::with_capacity(setups.len());
     for setup in setups {
         match setup.await {
@@ -223,6 +242,8 @@ pub(crate) async fn run(inputs: ShardInputs, tx: Sender<ShardMsg>) {
             }
         }
     }
+    warming.set(false);
+    progress.await;
     let warmup = state.take_stats();
     let _ = tx.send(ShardMsg::Ready {
         shard,

@@ -161,3 +161,42 @@ fn start_at_in_the_past_warns_and_runs_at_once() {
     );
     assert_eq!(run.counter("cmd_get") + run.counter("cmd_set"), 100);
 }
+
+#[test]
+fn a_terminal_sees_how_far_a_prefill_has_come_before_the_clock_starts() {
+    let server = MemcachedServer::start_with(shardslap_testkit::ServerOptions {
+        memory_mb: 256,
+        ..shardslap_testkit::ServerOptions::default()
+    });
+    let addr = server.addr_string();
+    let screen = run_on_terminal(&[
+        "-s",
+        &addr,
+        "-T",
+        "1",
+        "-c",
+        "4",
+        "-x",
+        "2000",
+        "--keys",
+        "150k",
+        "--prefill",
+    ]);
+    let prefill: Vec<&str> = screen
+        .split(ERASE_LINE)
+        .filter(|update| update.starts_with("[warm-up] "))
+        .collect();
+    assert!(
+        !prefill.is_empty(),
+        "no warm-up progress on the terminal:\n{screen:?}"
+    );
+    assert!(
+        prefill[0].contains(" / 153,600 sets (") && prefill[0].ends_with("before the clock starts"),
+        "{:?}",
+        prefill[0]
+    );
+    assert!(
+        screen.contains("Warm-up: 153600 sets"),
+        "reported apart: {screen:?}"
+    );
+}

@@ -31,7 +31,7 @@ use crate::conn::Behaviour;
 use crate::link::LinkError;
 use crate::request::{self, Expect, Failure, Sent};
 use crate::routes::Routes;
-use crate::shard::{self, ExitGuard, ShardInputs, ShardMsg, ShardState};
+use crate::shard::{self, ExitGuard, ShardInputs, ShardMsg, ShardState, WARMUP_PROGRESS_EVERY};
 use crate::uring::{Completion, OpTag, Ring, Token};
 use crate::RunControl;
 
@@ -62,6 +62,9 @@ struct ShardSlot {
     /// Concurrencies not yet connected and warmed up (nor failed); `Ready` goes at 0.
     unready: usize,
     ready_sent: bool,
+    /// Warm-up SETs to make (known once its concurrencies connected); those answered are
+    /// the shard's `warmup_sets` counter.
+    warmup_total: u64,
 }
 
 /// Which connections a concurrency has and which of them carry SETs and GETs.
@@ -179,6 +182,7 @@ struct Driver {
     stopping: bool,
     next_housekeeping: Instant,
     warmup_started: Instant,
+    next_warmup_progress: Instant,
     /// Concurrencies that count as ready for the start (connected and warmed up, or failed),
     /// and those that are done for good; each counted once.
     counted_ready: Vec<bool>,
@@ -301,6 +305,7 @@ impl Driver {
                 _guard: guard,
                 unready: spec.concurrencies.len(),
                 ready_sent: false,
+                warmup_total: 0,
             });
         }
         let sockaddrs = connections
@@ -335,6 +340,7 @@ impl Driver {
             stopping: false,
             next_housekeeping: now,
             warmup_started: now,
+            next_warmup_progress: now + WARMUP_PROGRESS_EVERY,
             counted_ready: vec![false; count],
             counted_done: vec![false; count],
             done: 0,
@@ -391,6 +397,16 @@ impl Driver {
         }
         if stop_requested {
             self.start_if_due(now);
+        }
+        if self.stage == Stage::Preparing && now >= self.next_warmup_progress {
+            self.next_warmup_progress = now + WARMUP_PROGRESS_EVERY;
+            for slot in self.shards.iter().filter(|slot| slot.warmup_total > 0) {
+                let _ = self.tx.send(ShardMsg::WarmupProgress {
+                    shard: slot.shard,
+                    done: slot.state.stats.borrow().counters.warmup_sets,
+                    total: slot.warmup_total,
+                });
+            }
         }
         let timeout = self.settings.behaviour.timeout;
         for connection in 0..self.connections.len() {
@@ -763,6 +779,8 @@ impl Driver {
                     .all(|&c| self.connections[c].is_up());
                 if all_up && self.concurrencies[index].phase == Phase::Connecting {
                     self.concurrencies[index].connected();
+                    let conc = &self.concurrencies[index];
+                    self.shards[conc.shard].warmup_total += conc.window.warmup_len() as u64;
                 }
                 self.queue(index);
                 self.note_progress(index);
