@@ -311,10 +311,7 @@ impl Conn {
                         request::account(&mut stats, window, ops, sent, outcome, read, latency_ns);
                         if let Some(handed) = handed {
                             let service_ns = duration_ns(handed.elapsed());
-                            match sent.kind {
-                                OpKind::Get => stats.service.record_get(service_ns, outcome.misses),
-                                OpKind::Set => stats.service.record_set(service_ns),
-                            }
+                            request::record_service(&mut stats, sent.kind, service_ns, outcome);
                         }
                         continue;
                     }

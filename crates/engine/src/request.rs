@@ -153,6 +153,20 @@ pub(crate) fn account(
     }
 }
 
+/// Records the service time of a paced request (from reaching the socket), beside the
+/// latency [`account`] recorded from its due time.
+pub(crate) fn record_service(
+    stats: &mut ShardStats,
+    kind: OpKind,
+    service_ns: u64,
+    outcome: Outcome,
+) {
+    match kind {
+        OpKind::Get => stats.service.record_get(service_ns, outcome.misses),
+        OpKind::Set => stats.service.record_set(service_ns),
+    }
+}
+
 /// How a request that got no answer ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Failure {

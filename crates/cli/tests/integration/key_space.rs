@@ -126,12 +126,6 @@ fn key_space_nonsense_is_one_line_and_exit_2() {
         (&["--keys", "10", "--miss-ratio", "1.5"][..], "--miss-ratio"),
         (&["--prefill"][..], "needs --keys"),
     ] {
-        let mut full = vec!["-s", "127.0.0.1:1", "-t", "1s"];
-        full.extend_from_slice(args);
-        let run = crate::util::run_plain(&full, LIMIT);
-        assert_eq!(run.status.code(), Some(2), "{args:?}: {}", run.stderr);
-        assert_eq!(run.stderr.lines().count(), 1, "{args:?}: {}", run.stderr);
-        assert!(run.stderr.contains(says), "{args:?}: {}", run.stderr);
-        assert!(!run.stderr.contains("panicked"));
+        crate::util::assert_refused_in_one_line(args, says);
     }
 }

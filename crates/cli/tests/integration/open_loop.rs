@@ -4,7 +4,7 @@
 
 use shardslap_testkit::MemcachedServer;
 
-use crate::engine_counts::{assert_counts_match, run_against, LIMIT};
+use crate::engine_counts::{assert_counts_match, run_against};
 
 #[test]
 fn below_capacity_the_rate_is_met_within_one_percent_and_counts_are_the_servers() {
@@ -92,11 +92,6 @@ fn open_loop_nonsense_is_one_line_and_exit_2() {
         ),
         (&["--max-queue", "10"][..], "needs --rate"),
     ] {
-        let mut full = vec!["-s", "127.0.0.1:1", "-t", "1s"];
-        full.extend_from_slice(args);
-        let run = crate::util::run_plain(&full, LIMIT);
-        assert_eq!(run.status.code(), Some(2), "{args:?}: {}", run.stderr);
-        assert_eq!(run.stderr.lines().count(), 1, "{args:?}: {}", run.stderr);
-        assert!(run.stderr.contains(says), "{args:?}: {}", run.stderr);
+        crate::util::assert_refused_in_one_line(args, says);
     }
 }

@@ -149,3 +149,15 @@ pub fn wait_with_deadline(mut child: Child, limit: Duration) -> RunResult {
         json: None,
     }
 }
+
+/// Asserts that shardslap refuses `args` (after a server and a run time nobody reaches) in
+/// one stderr line containing `says`, with exit 2 and no panic.
+pub fn assert_refused_in_one_line(args: &[&str], says: &str) {
+    let mut full = vec!["-s", "127.0.0.1:1", "-t", "1s"];
+    full.extend_from_slice(args);
+    let run = run_plain(&full, Duration::from_secs(60));
+    assert_eq!(run.status.code(), Some(2), "{args:?}: {}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{args:?}: {}", run.stderr);
+    assert!(run.stderr.contains(says), "{args:?}: {}", run.stderr);
+    assert!(!run.stderr.contains("panicked"), "{args:?}: {}", run.stderr);
+}

@@ -661,17 +661,7 @@ impl Driver {
             }
         }
         self.drain(ended);
-        if let Some(periods) = self.periods.as_mut() {
-            while let Some(index) = periods.next_ended(ended) {
-                for slot in &self.shards {
-                    let _ = self.tx.send(ShardMsg::Period {
-                        shard: slot.shard,
-                        index,
-                        stats: Box::new(slot.state.take_stats()),
-                    });
-                }
-            }
-        }
+        self.hand_off_periods(ended);
         for slot in &self.shards {
             let _ = self.tx.send(ShardMsg::Done {
                 shard: slot.shard,
@@ -929,10 +919,7 @@ impl Driver {
                     if let (Some(_), Some(handed), true) = (done.due, done.handed, done.measured) {
                         // Paced: the latency counts from the due time; this from the socket.
                         let service_ns = duration_ns(now.saturating_duration_since(handed));
-                        match done.sent.kind {
-                            OpKind::Get => stats.service.record_get(service_ns, outcome.misses),
-                            OpKind::Set => stats.service.record_set(service_ns),
-                        }
+                        request::record_service(&mut stats, done.sent.kind, service_ns, outcome);
                     }
                     request::account(
                         &mut stats,
