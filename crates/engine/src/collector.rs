@@ -2,6 +2,7 @@
 //! and merged report out. Pure (no executor, no socket): the launcher feeds it what the shards
 //! send, so it is tested with made-up messages.
 
+use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
 
 use shardslap_report::{OpSummary, Report, RunInfo, ShardStats, TimePoint, Warmup};
@@ -24,7 +25,10 @@ pub(crate) struct Collector<'c> {
     done: Vec<bool>,
     exited: Vec<bool>,
     /// Period statistics received but not yet complete, by period index.
-    pending: Vec<(u64, Vec<Option<ShardStats>>)>,
+    pending: Vec<(u64, Vec<Option<Box<ShardStats>>>)>,
+    /// Per shard, where its statistics go back, emptied, once merged: shards then fill the
+    /// same histograms period after period instead of allocating new ones.
+    returns: Vec<Sender<Box<ShardStats>>>,
     next_period: u64,
     /// Every emitted period added up, for the observer; `None` with one shard, whose
     /// totals in `shards` are the same (a second copy would cost its histograms' memory).
@@ -45,13 +49,16 @@ pub(crate) struct Collector<'c> {
 }
 
 impl<'c> Collector<'c> {
+    /// The bookkeeping of a run whose shard `i` runs on `cpus[i]` and takes its emptied
+    /// statistics back from `returns[i]`.
     pub(crate) fn new(
-        shard_count: usize,
         cpus: Vec<usize>,
         stat_freq: Option<Duration>,
         start_at_unix_s: Option<f64>,
         control: &'c RunControl,
+        returns: Vec<Sender<Box<ShardStats>>>,
     ) -> Self {
+        let shard_count = cpus.len();
         let shards = cpus
             .iter()
             .enumerate()
@@ -69,6 +76,7 @@ impl<'c> Collector<'c> {
             done: vec![false; shard_count],
             exited: vec![false; shard_count],
             pending: Vec::new(),
+            returns,
             next_period: 0,
             global: (shard_count != 1).then(|| ShardStats::new(0, 0)),
             timeseries: Vec::new(),
@@ -132,6 +140,7 @@ impl<'c> Collector<'c> {
                 self.warmup_time = self.warmup_time.max(warmup_time);
                 self.warmup.merge(&warmup);
                 self.shards[shard].merge(&warmup);
+                self.give_back(warmup);
             }
             ShardMsg::Period {
                 shard,
@@ -145,7 +154,7 @@ impl<'c> Collector<'c> {
                         self.pending.len() - 1
                     }
                 };
-                self.pending[slot].1[shard] = Some(*stats);
+                self.pending[slot].1[shard] = Some(stats);
                 self.emit_complete_periods(observer);
             }
             ShardMsg::Fault { shard, reason } => {
@@ -208,7 +217,7 @@ impl<'c> Collector<'c> {
             let (_, parts) = self.pending.swap_remove(pos);
             // The first shard's statistics become the period's, so one shard's run holds no
             // second copy of its histograms.
-            let mut period: Option<ShardStats> = None;
+            let mut period: Option<Box<ShardStats>> = None;
             let mut shard_ops = vec![0; self.shard_count];
             for (shard, stats) in parts.into_iter().enumerate() {
                 let Some(stats) = stats else {
@@ -218,24 +227,45 @@ impl<'c> Collector<'c> {
                 self.shards[shard].merge(&stats);
                 match period.as_mut() {
                     None => period = Some(stats),
-                    Some(period) => period.merge(&stats),
+                    Some(period) => {
+                        period.merge(&stats);
+                        self.give_back(stats);
+                    }
                 }
             }
-            let period = period.unwrap_or_else(|| ShardStats::new(0, 0));
             self.next_period += 1;
             let elapsed = self.period * self.next_period as u32;
-            self.push_point(period, shard_ops, self.period, elapsed, observer);
+            match period {
+                Some(period) => {
+                    let period = self.push_point(period, shard_ops, self.period, elapsed, observer);
+                    self.give_back(period);
+                }
+                None => {
+                    let empty = Box::new(ShardStats::new(0, 0));
+                    self.push_point(empty, shard_ops, self.period, elapsed, observer);
+                }
+            }
         }
     }
 
+    /// Empties a shard's statistics and hands them back to it to fill again (a shard that
+    /// has finished no longer takes them: they are dropped).
+    fn give_back(&self, mut stats: Box<ShardStats>) {
+        stats.recycle();
+        if let Some(back) = self.returns.get(stats.shard) {
+            let _ = back.send(stats);
+        }
+    }
+
+    /// Adds a point to the time series and tells the observer; gives `period` back.
     fn push_point(
         &mut self,
-        period: ShardStats,
+        period: Box<ShardStats>,
         shard_ops: Vec<u64>,
         length: Duration,
         elapsed: Duration,
         observer: &mut dyn RunObserver,
-    ) {
+    ) -> Box<ShardStats> {
         if let Some(global) = self.global.as_mut() {
             global.merge(&period);
         }
@@ -255,6 +285,7 @@ impl<'c> Collector<'c> {
         if let Some(point) = observer.on_point(point) {
             self.timeseries.push(point);
         }
+        period
     }
 
     pub(crate) fn finish(mut self, info: RunInfo) -> Report {
@@ -277,6 +308,7 @@ impl<'c> Collector<'c> {
             let last = self.period * self.next_period as u32;
             let length = duration.saturating_sub(last);
             let shard_ops = std::mem::take(&mut self.remainder_shard_ops);
+            let remainder = Box::new(remainder);
             self.push_point(remainder, shard_ops, length, duration, &mut NoObserver);
         }
         let mut totals = ShardStats::new(0, 0);
@@ -308,8 +340,11 @@ impl RunObserver for NoObserver {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::mpsc::{self, Receiver};
+
     use clap::Parser;
     use shardslap_config::{Args, RunConfig};
+    use shardslap_report::Counters;
 
     use super::*;
 
@@ -340,9 +375,19 @@ mod tests {
     }
 
     fn started(control: &RunControl, shards: usize) -> (Collector<'_>, Instant) {
+        let (collector, start, _) = started_with_spares(control, shards);
+        (collector, start)
+    }
+
+    /// A started collector, and per shard where its emptied statistics come back.
+    fn started_with_spares(
+        control: &RunControl,
+        shards: usize,
+    ) -> (Collector<'_>, Instant, Vec<Receiver<Box<ShardStats>>>) {
         let cpus = (0..shards).collect();
         let period = Some(Duration::from_secs(1));
-        let mut collector = Collector::new(shards, cpus, period, None, control);
+        let (returns, spares): (Vec<_>, Vec<_>) = (0..shards).map(|_| mpsc::channel()).unzip();
+        let mut collector = Collector::new(cpus, period, None, control, returns);
         let mut seen = Seen::default();
         for shard in 0..shards {
             assert!(!collector.waiting_to_start());
@@ -362,7 +407,39 @@ mod tests {
         collector.start_at(start, 1_700_000_000.0);
         assert_eq!(control.start(), Some(start));
         assert!(!collector.waiting_to_start());
-        (collector, start)
+        (collector, start, spares)
+    }
+
+    #[test]
+    fn merged_statistics_go_back_emptied_to_the_shard_that_sent_them() {
+        let control = RunControl::new();
+        let (mut collector, _, spares) = started_with_spares(&control, 2);
+        let mut seen = Seen::default();
+        for shard in 0..2 {
+            let stats = stats(shard, 3 + shard as u64);
+            let index = 0;
+            collector.handle(
+                ShardMsg::Period {
+                    shard,
+                    index,
+                    stats,
+                },
+                &mut seen,
+            );
+        }
+        assert_eq!(seen.periods, vec![(7, 1.0)]);
+        for (shard, spares) in spares.iter().enumerate() {
+            // The warm-up's statistics and period 0's.
+            let back: Vec<_> = spares.try_iter().collect();
+            assert_eq!(back.len(), 2, "shard {shard}");
+            for stats in back {
+                assert_eq!(stats.shard, shard);
+                assert_eq!(stats.ops.total.count(), 0);
+                assert_eq!(stats.counters, Counters::default());
+            }
+        }
+        let report = collector.finish(info());
+        assert_eq!(report.totals.ops.total.count(), 7);
     }
 
     #[test]

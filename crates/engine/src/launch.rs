@@ -99,7 +99,11 @@ pub fn run(
     // would make the kernel switch between them on every wake-up.
     let (tx, rx) = mpsc::channel();
     let mut by_cpu: BTreeMap<usize, Vec<(ShardInputs, ExitGuard)>> = BTreeMap::new();
+    // Per shard, the way back for the statistics the collector is done with.
+    let mut returns = Vec::with_capacity(shard_count);
     for spec in plan.shards {
+        let (give_back, spares) = mpsc::channel();
+        returns.push(give_back);
         let guard = ExitGuard {
             shard: spec.shard,
             tx: tx.clone(),
@@ -111,6 +115,7 @@ pub fn run(
             block: block.clone(),
             distribution: distribution.clone(),
             control: control.clone(),
+            spares,
         };
         by_cpu
             .entry(inputs.spec.cpu)
@@ -172,7 +177,7 @@ pub fn run(
     }
     drop(tx);
 
-    let mut collector = Collector::new(shard_count, cpus, cfg.stat_freq, cfg.start_at, &control);
+    let mut collector = Collector::new(cpus, cfg.stat_freq, cfg.start_at, &control, returns);
     let collected = collect(&mut collector, &rx, observer);
 
     // Every shard has exited (or was asked to stop); join to surface start-up failures.

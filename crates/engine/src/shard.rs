@@ -5,7 +5,7 @@
 use std::cell::{Cell, RefCell};
 use std::net::SocketAddr;
 use std::rc::Rc;
-use std::sync::mpsc::Sender;
+use std::sync::mpsc::{Receiver, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -72,7 +72,7 @@ impl Drop for ExitGuard {
 }
 
 /// Read-only run inputs a shard needs, built once on the main thread.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct ShardInputs {
     pub(crate) spec: ShardSpec,
     pub(crate) cfg: Arc<RunConfig>,
@@ -80,6 +80,8 @@ pub(crate) struct ShardInputs {
     pub(crate) block: Arc<CharBlock>,
     pub(crate) distribution: Arc<Vec<SlotShape>>,
     pub(crate) control: Arc<RunControl>,
+    /// Statistics the main thread is done with, emptied, to fill again.
+    pub(crate) spares: Receiver<Box<ShardStats>>,
 }
 
 /// State every connection task of one shard uses; single-threaded, so plain cells.
@@ -87,7 +89,10 @@ pub(crate) struct ShardInputs {
 pub(crate) struct ShardState {
     /// Statistics since the last period hand-off. Borrowed once per request, never across
     /// an `.await`.
-    pub(crate) stats: RefCell<ShardStats>,
+    pub(crate) stats: RefCell<Box<ShardStats>>,
+    /// Emptied statistics back from the main thread: a period hand-off swaps one in instead
+    /// of making new histograms, so a long run allocates none after its first periods.
+    spares: Receiver<Box<ShardStats>>,
     /// The value bytes (read-only, shared by every shard).
     pub(crate) block: Arc<CharBlock>,
     /// Set by the ticker when the run must end.
@@ -102,9 +107,16 @@ pub(crate) struct ShardState {
 
 impl ShardState {
     /// The state of shard `shard` on `cpu` before it connects.
-    pub(crate) fn new(shard: usize, cpu: usize, block: Arc<CharBlock>, cfg: &RunConfig) -> Self {
+    pub(crate) fn new(
+        shard: usize,
+        cpu: usize,
+        block: Arc<CharBlock>,
+        spares: Receiver<Box<ShardStats>>,
+        cfg: &RunConfig,
+    ) -> Self {
         ShardState {
-            stats: RefCell::new(ShardStats::new(shard, cpu)),
+            stats: RefCell::new(Box::new(ShardStats::new(shard, cpu))),
+            spares,
             block,
             stop: Cell::new(false),
             deadline: Cell::new(None),
@@ -116,12 +128,12 @@ impl ShardState {
     }
 
     /// Takes the statistics gathered so far, leaving fresh ones.
-    pub(crate) fn take_stats(&self) -> ShardStats {
-        let (shard, cpu) = {
+    pub(crate) fn take_stats(&self) -> Box<ShardStats> {
+        let fresh = self.spares.try_recv().unwrap_or_else(|_| {
             let stats = self.stats.borrow();
-            (stats.shard, stats.cpu)
-        };
-        self.stats.replace(ShardStats::new(shard, cpu))
+            Box::new(ShardStats::new(stats.shard, stats.cpu))
+        });
+        self.stats.replace(fresh)
     }
 
     /// The clock started at `start`: a time-mode run stops issuing at `start + duration`.
@@ -195,9 +207,10 @@ pub(crate) async fn run(inputs: ShardInputs, tx: Sender<ShardMsg>) {
         block,
         distribution,
         control,
+        spares,
     } = inputs;
     let shard = spec.shard;
-    let state = Rc::new(ShardState::new(shard, spec.cpu, block, &cfg));
+    let state = Rc::new(ShardState::new(shard, spec.cpu, block, spares, &cfg));
 
     // Phase 1: connect and warm up every connection (concurrently).
     let warmup_started = Instant::now();
@@ -247,7 +260,7 @@ pub(crate) async fn run(inputs: ShardInputs, tx: Sender<ShardMsg>) {
     let warmup = state.take_stats();
     let _ = tx.send(ShardMsg::Ready {
         shard,
-        warmup: Box::new(warmup),
+        warmup,
         warmup_time: warmup_started.elapsed(),
     });
 
@@ -303,7 +316,7 @@ pub(crate) async fn run(inputs: ShardInputs, tx: Sender<ShardMsg>) {
     let rest = state.take_stats();
     let _ = tx.send(ShardMsg::Done {
         shard,
-        stats: Box::new(rest),
+        stats: rest,
         ended,
     });
 }
@@ -330,7 +343,7 @@ async fn tick(
             let _ = tx.send(ShardMsg::Period {
                 shard,
                 index,
-                stats: Box::new(stats),
+                stats,
             });
             index += 1;
             boundary += period;

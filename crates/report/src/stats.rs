@@ -51,6 +51,13 @@ impl OpStats {
         self.set.reset();
         self.total.reset();
     }
+
+    /// Empties all three accumulators, keeping their histograms' storage for reuse.
+    pub fn recycle(&mut self) {
+        self.get.recycle();
+        self.set.recycle();
+        self.total.recycle();
+    }
 }
 
 /// Declares [`Counters`] and its field-wise `merge` from one list of
@@ -152,6 +159,14 @@ impl ShardStats {
             service: OpStats::default(),
             counters: Counters::default(),
         }
+    }
+
+    /// Empties every measurement, keeping `shard`, `cpu` and the histograms' storage: a
+    /// period's statistics, once merged, go back to their shard to be filled again.
+    pub fn recycle(&mut self) {
+        self.ops.recycle();
+        self.service.recycle();
+        self.counters = Counters::default();
     }
 
     /// Adds `other`'s measurements into `self`; `self.shard` and `self.cpu`

@@ -161,15 +161,17 @@ fn a_200ms_stall_is_one_late_request_per_connection_closed_but_every_scheduled_o
         "{late_closed} late (closed loop)"
     );
 
-    // A rate even a loaded test machine sustains with one request in flight per connection.
-    let open_args = ["-t", "2s", "--rate", "2000", "--arrivals", "uniform"];
+    // A rate a loaded test machine sustains with one request in flight per connection, with
+    // room to catch up after the stall: at 2000/s a busy CI machine (1 ms round trips through
+    // the proxy) had no headroom left and ended 6% short of the rate.
+    let open_args = ["-t", "2s", "--rate", "1000", "--arrivals", "uniform"];
     let (open, injected) = run_through(stall(), &open_args);
     open.assert_success();
     assert_eq!(injected, 1);
     // Open loop: every request scheduled in the stall's first ~135 ms is over 65 ms late
-    // (2000/s × 0.135 s ≈ 270), counted from its intended send time...
+    // (1000/s × 0.135 s ≈ 135), counted from its intended send time...
     let late_open = slower_than_65ms(&open.json()["totals"]);
-    assert!(late_open > 150, "{late_open} late (open loop)");
+    assert!(late_open > 100, "{late_open} late (open loop)");
     // ...while their service time (from reaching the socket) was short: only those in flight
     // when the server stalled waited on it.
     let late_service = slower_than_65ms(&open.json()["service"]);

@@ -301,7 +301,13 @@ impl Driver {
             }
             shards.push(ShardSlot {
                 shard: spec.shard,
-                state: ShardState::new(spec.shard, spec.cpu, input.block.clone(), &cfg),
+                state: ShardState::new(
+                    spec.shard,
+                    spec.cpu,
+                    input.block.clone(),
+                    input.spares,
+                    &cfg,
+                ),
                 _guard: guard,
                 unready: spec.concurrencies.len(),
                 ready_sent: false,
@@ -474,7 +480,7 @@ impl Driver {
                 let _ = self.tx.send(ShardMsg::Period {
                     shard: slot.shard,
                     index,
-                    stats: Box::new(slot.state.take_stats()),
+                    stats: slot.state.take_stats(),
                 });
             }
         }
@@ -665,7 +671,7 @@ impl Driver {
         for slot in &self.shards {
             let _ = self.tx.send(ShardMsg::Done {
                 shard: slot.shard,
-                stats: Box::new(slot.state.take_stats()),
+                stats: slot.state.take_stats(),
                 ended,
             });
         }
@@ -1180,7 +1186,7 @@ impl Driver {
         shard.ready_sent = true;
         let _ = self.tx.send(ShardMsg::Ready {
             shard: shard.shard,
-            warmup: Box::new(shard.state.take_stats()),
+            warmup: shard.state.take_stats(),
             warmup_time: self.warmup_started.elapsed(),
         });
     }
