@@ -129,7 +129,14 @@ impl ShardState {
 
     /// Takes the statistics gathered so far, leaving fresh ones.
     pub(crate) fn take_stats(&self) -> Box<ShardStats> {
-        let fresh = self.spares.try_recv().unwrap_or_else(|_| {
+        let spare = self.spares.try_recv().ok();
+        // More than one back: the main thread fell behind (a write to a slow disk, say) and
+        // this shard made new statistics meanwhile. One spare is all a shard needs; keeping
+        // the rest would hold the high-water mark of that lag for the rest of the run.
+        while let Ok(surplus) = self.spares.try_recv() {
+            drop(surplus);
+        }
+        let fresh = spare.unwrap_or_else(|| {
             let stats = self.stats.borrow();
             Box::new(ShardStats::new(stats.shard, stats.cpu))
         });
