@@ -407,3 +407,37 @@ pub(crate) fn conn_seed(seed: u64, shard: usize, conn: usize) -> u64 {
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+
+    use clap::Parser;
+    use shardslap_config::Args;
+
+    use super::*;
+
+    #[test]
+    fn a_hand_off_swaps_in_a_spare_and_frees_any_surplus() {
+        let cfg = RunConfig::from_args(Args::parse_from(["shardslap", "-s", "127.0.0.1:1"]))
+            .expect("a valid config");
+        let block = Arc::new(CharBlock::generate(64, 1));
+        let (give_back, spares) = mpsc::channel();
+        let state = ShardState::new(3, 5, block, spares, &cfg);
+        state.stats.borrow_mut().ops.record_get(1_000, 0);
+
+        // No spare yet: new statistics of the same shard and CPU.
+        let first = state.take_stats();
+        assert_eq!((first.shard, first.cpu, first.ops.total.count()), (3, 5, 1));
+        assert_eq!(state.stats.borrow().ops.total.count(), 0);
+
+        // Three back at once (the main thread fell behind): one is used, two are freed.
+        for _ in 0..3 {
+            give_back
+                .send(Box::new(ShardStats::new(3, 5)))
+                .expect("the shard holds the receiver");
+        }
+        let _ = state.take_stats();
+        assert!(state.spares.try_recv().is_err(), "no spare kept beyond the one in use");
+    }
+}
