@@ -438,6 +438,9 @@ mod tests {
                 .expect("the shard holds the receiver");
         }
         let _ = state.take_stats();
-        assert!(state.spares.try_recv().is_err(), "no spare kept beyond the one in use");
+        assert!(
+            state.spares.try_recv().is_err(),
+            "no spare kept beyond the one in use"
+        );
     }
 }
