@@ -89,7 +89,7 @@ pub(crate) struct ShardInputs {
 pub(crate) struct ShardState {
     /// Statistics since the last period hand-off. Borrowed once per request, never across
     /// an `.await`.
-    pub(crate) stats: RefCell<Box<ShardStats>>,
+    pub(crate) stats: RefCell<ShardStats>,
     /// Emptied statistics back from the main thread: a period hand-off swaps one in instead
     /// of making new histograms, so a long run allocates none after its first periods.
     spares: Receiver<Box<ShardStats>>,
@@ -115,7 +115,7 @@ impl ShardState {
         cfg: &RunConfig,
     ) -> Self {
         ShardState {
-            stats: RefCell::new(Box::new(ShardStats::new(shard, cpu))),
+            stats: RefCell::new(ShardStats::new(shard, cpu)),
             spares,
             block,
             stop: Cell::new(false),
@@ -136,11 +136,11 @@ impl ShardState {
         while let Ok(surplus) = self.spares.try_recv() {
             drop(surplus);
         }
-        let fresh = spare.unwrap_or_else(|| {
-            let stats = self.stats.borrow();
-            Box::new(ShardStats::new(stats.shard, stats.cpu))
-        });
-        self.stats.replace(fresh)
+        let mut stats = self.stats.borrow_mut();
+        let mut taken = spare.unwrap_or_else(|| Box::new(ShardStats::new(stats.shard, stats.cpu)));
+        // Swapped in place, so requests keep recording without going through a box.
+        std::mem::swap(&mut *stats, &mut *taken);
+        taken
     }
 
     /// The clock started at `start`: a time-mode run stops issuing at `start + duration`.
