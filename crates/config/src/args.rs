@@ -142,9 +142,13 @@ pub struct Args {
     #[arg(short = 'a', long)]
     pub facebook: bool,
 
-    /// Binary protocol.
+    /// Binary protocol (the same as --protocol binary).
     #[arg(short = 'B', long)]
     pub binary: bool,
+
+    /// Wire protocol: ascii (memaslap's), meta (mg/ms, memcached 1.6) or binary.
+    #[arg(long, value_enum, value_name = "PROTOCOL", hide_possible_values = true)]
+    pub protocol: Option<crate::Protocol>,
 
     /// Throughput limit in ops/s: 5000, 40k (k = 1024). 0 = no limit.
     #[arg(short = 'P', long, value_name = "RATE")]

@@ -11,7 +11,7 @@ use crate::cpuset::{affinity_cpus, format_cpu_list, parse_cpu_list};
 use crate::error::os_reason;
 use crate::server::parse_servers;
 use crate::value::{parse_count, parse_duration};
-use crate::{Args, ConfigError, ServerAddr};
+use crate::{Args, ConfigError, Protocol, ServerAddr};
 
 /// Run time when neither `-t` nor `-x` is given (memaslap's 600 s).
 pub const DEFAULT_RUN_TIME: Duration = Duration::from_secs(600);
@@ -97,8 +97,9 @@ pub struct RunConfig {
     pub udp: bool,
     /// `-a`.
     pub facebook: bool,
-    /// `-B`.
-    pub binary: bool,
+    /// `--protocol`, or `-B` for binary; JSON `"binary"` and `"protocol"`.
+    #[serde(flatten)]
+    pub protocol: Protocol,
     /// `-P` in ops/s; `None` = unlimited.
     pub tps_limit: Option<u64>,
     /// `-p`: servers each set is written to; 0 = off.
@@ -247,12 +248,23 @@ pub(crate) fn build(args: Args, allowed_cpus: &[usize]) -> Result<RunConfig, Con
         .map(|raw| positive_duration("--stat-freq", raw))
         .transpose()?;
 
-    // UDP carries the text protocol only (memaslap's -B -U sends nothing at all).
-    if args.binary && (args.udp || args.facebook) {
-        return Err(ConfigError::Conflict {
-            flag: "--binary",
-            other: if args.udp { "--udp" } else { "--facebook" },
-        });
+    let protocol = protocol(args.binary, args.protocol)?;
+    // UDP carries the classic text protocol only (memaslap's -B -U sends nothing at all).
+    let udp_flag = if args.udp { "--udp" } else { "--facebook" };
+    match protocol {
+        Protocol::Binary if args.udp || args.facebook => {
+            return Err(ConfigError::Conflict {
+                flag: "--binary",
+                other: udp_flag,
+            });
+        }
+        Protocol::Meta if args.udp || args.facebook => {
+            return Err(ConfigError::Conflict {
+                flag: "--protocol meta",
+                other: udp_flag,
+            });
+        }
+        _ => {}
     }
     if args.facebook {
         if multi_get_keys < 2 {
@@ -363,7 +375,7 @@ pub(crate) fn build(args: Args, allowed_cpus: &[usize]) -> Result<RunConfig, Con
         reconnect,
         udp: args.udp,
         facebook: args.facebook,
-        binary: args.binary,
+        protocol,
         tps_limit,
         rep_write,
         verbose: args.verbose,
@@ -425,6 +437,22 @@ fn at_least_one(flag: &'static str, n: usize) -> Result<usize, ConfigError> {
 }
 
 /// An optional proportion flag: absent is 0 (off), present must be in (0, 1].
+/// `--protocol`, with `-B` as memaslap's spelling of `--protocol binary`.
+fn protocol(binary: bool, chosen: Option<Protocol>) -> Result<Protocol, ConfigError> {
+    match (binary, chosen) {
+        (false, chosen) => Ok(chosen.unwrap_or_default()),
+        (true, None | Some(Protocol::Binary)) => Ok(Protocol::Binary),
+        (true, Some(Protocol::Ascii)) => Err(ConfigError::Conflict {
+            flag: "--binary",
+            other: "--protocol ascii",
+        }),
+        (true, Some(Protocol::Meta)) => Err(ConfigError::Conflict {
+            flag: "--binary",
+            other: "--protocol meta",
+        }),
+    }
+}
+
 fn proportion(flag: &'static str, p: Option<f64>) -> Result<f64, ConfigError> {
     match p {
         None => Ok(0.0),
@@ -678,6 +706,18 @@ mod tests {
             (&["-s", "a,b", "-p", "0"], "invalid value '0' for --rep-write: must be at least 1"),
             (&["-s", "a,b", "-p", "2", "-U"], "--rep-write cannot be combined with --udp"),
             (&["-s", "a", "-B", "-U"], "--binary cannot be combined with --udp"),
+            (
+                &["-s", "a", "--protocol", "meta", "-U"],
+                "--protocol meta cannot be combined with --udp",
+            ),
+            (
+                &["-s", "a", "--protocol", "meta", "-a", "-d", "2"],
+                "--protocol meta cannot be combined with --facebook",
+            ),
+            (
+                &["-s", "a", "-B", "--protocol", "meta"],
+                "--binary cannot be combined with --protocol meta",
+            ),
             (&["-s", "a", "-U", "--pipeline", "2"], "--pipeline above 1 cannot be combined with --udp"),
             (&["-s", "a", "-P", "1k", "--pipeline", "2"], "--pipeline above 1 cannot be combined with --tps"),
             (&["-s", "a", "-B", "-a", "-d", "2"], "--binary cannot be combined with --facebook"),
@@ -715,9 +755,10 @@ mod tests {
 
     #[test]
     fn clap_rejects_malformed_values_naming_the_flag() {
-        let cases: [(&[&str], &str); 4] = [
+        let cases: [(&[&str], &str); 5] = [
             (&["-c", "many"], "--concurrency"),
             (&["-x", "-1"], "'-1'"),
+            (&["--protocol", "text"], "--protocol"),
             (&["-v", "half"], "--verify"),
             (&["--json", ""], "--json"),
         ];
@@ -746,7 +787,7 @@ mod tests {
         assert_eq!((cfg.verify, cfg.exp_verify, cfg.overwrite), (0.0, 0.0, 0.0));
         assert_eq!(cfg.multi_get_keys, 1);
         assert_eq!(cfg.stat_freq, None);
-        assert!(!(cfg.reconnect || cfg.udp || cfg.facebook || cfg.binary || cfg.verbose));
+        assert!(!(cfg.reconnect || cfg.udp || cfg.facebook || cfg.verbose));
         assert_eq!(cfg.tps_limit, None);
         assert_eq!(cfg.rep_write, 0);
         assert_eq!(cfg.json, None);
@@ -842,7 +883,7 @@ mod tests {
         assert_eq!(cfg.multi_get_keys, 3);
         assert_eq!(cfg.overwrite, 0.2);
         assert_eq!(cfg.tps_limit, Some(1024));
-        assert!(cfg.binary && cfg.verbose);
+        assert!(cfg.protocol == Protocol::Binary && cfg.verbose);
     }
 
     #[test]

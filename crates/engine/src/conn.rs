@@ -51,11 +51,7 @@ impl Behaviour {
     /// The behaviour `cfg` asks of every concurrency.
     pub(crate) fn of(cfg: &shardslap_config::RunConfig) -> Behaviour {
         Behaviour {
-            protocol: if cfg.binary {
-                Protocol::Binary
-            } else {
-                Protocol::Ascii
-            },
+            protocol: cfg.protocol,
             multi_get_keys: cfg.multi_get_keys,
             pipeline: cfg.pipeline,
             reconnect: cfg.reconnect,

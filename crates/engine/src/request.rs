@@ -1,30 +1,23 @@
 //! The per-request work that is not I/O: encode the next request (one SET, or a GET of one
 //! or more keys), read the meaning of its response, and account it. Each protocol has its
-//! file with both halves (`ascii`, `binary`); [`reply`] holds what they share (matching values
+//! file with both halves (`ascii`, `meta`, `binary`); [`reply`] holds what they share (matching values
 //! to the requested keys, verification, expiry checks). Pure and allocation-free, so it is
 //! tested without a socket (see the tests, which count allocations).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::BytesMut;
+pub(crate) use shardslap_config::Protocol;
 use shardslap_proto::ProtoError;
 use shardslap_report::ShardStats;
 use shardslap_workload::{CharBlock, Op, OpKind, Window, MAX_KEY_LEN};
 
 mod ascii;
 mod binary;
+mod meta;
 mod reply;
 
 pub(crate) use reply::{Expect, Reply};
-
-/// The wire protocol of a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Protocol {
-    /// memcached's text protocol (memaslap's default).
-    Ascii,
-    /// The binary protocol (`-B`).
-    Binary,
-}
 
 /// What one response meant, extracted while its bytes are still borrowed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -73,6 +66,7 @@ pub(crate) fn encode(
     );
     let object_bytes = match protocol {
         Protocol::Ascii => ascii::encode(kind, ops, window, block, key_buf, send_buf),
+        Protocol::Meta => meta::encode(kind, ops, window, block, key_buf, send_buf),
         Protocol::Binary => binary::encode(kind, ops, window, block, key_buf, send_buf),
     };
     Sent {
@@ -95,6 +89,7 @@ pub(crate) fn parse(
 ) -> Result<Option<usize>, ProtoError> {
     match expect.protocol {
         Protocol::Ascii => ascii::parse(expect, buf, reply, &mut on_verify_failure),
+        Protocol::Meta => meta::parse(expect, buf, reply, key_buf, &mut on_verify_failure),
         Protocol::Binary => binary::parse(expect, buf, reply, key_buf, &mut on_verify_failure),
     }
 }

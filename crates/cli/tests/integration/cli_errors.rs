@@ -195,3 +195,25 @@ fn libmemcached_weight_is_named_not_taken_for_ipv6() {
     assert!(run.stderr.contains("not supported yet"), "{}", run.stderr);
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
 }
+
+#[test]
+fn meta_over_udp_and_unknown_protocols_are_refused_in_one_line() {
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["--protocol", "meta", "-U"],
+            "--protocol meta cannot be combined with --udp",
+        ),
+        (
+            &["--protocol", "meta", "-a", "-d", "2"],
+            "--protocol meta cannot be combined with --facebook",
+        ),
+        (
+            &["-B", "--protocol", "ascii"],
+            "--binary cannot be combined with --protocol ascii",
+        ),
+        (&["--protocol", "text"], "--protocol"),
+    ];
+    for (flags, says) in cases {
+        crate::util::assert_refused_in_one_line(flags, says);
+    }
+}

@@ -19,6 +19,7 @@ mod help;
 mod interrupted;
 mod key_space;
 mod live;
+mod meta;
 mod multihost;
 mod open_loop;
 mod parity;

@@ -9,7 +9,7 @@ use crate::engine_counts::{assert_counts_match, run_against, LIMIT};
 use crate::util::{run_plain, run_with_json, RunResult};
 
 /// A memcached small enough that the workload below evicts: GETs then miss for real.
-fn small_server() -> MemcachedServer {
+pub(crate) fn small_server() -> MemcachedServer {
     MemcachedServer::start_with(ServerOptions {
         memory_mb: 8,
         ..ServerOptions::default()
@@ -133,7 +133,7 @@ fn verification_catches_one_corrupted_value_and_b_prints_it() {
 }
 
 /// Items with a TTL, from memcached's own metadump (`exp=-1` means none).
-fn items_with_ttl(server: &MemcachedServer) -> (usize, usize) {
+pub(crate) fn items_with_ttl(server: &MemcachedServer) -> (usize, usize) {
     let dump = server.roundtrip(b"lru_crawler metadump all\r\n", b"END\r\n");
     let dump = String::from_utf8_lossy(&dump);
     let items: Vec<&str> = dump.lines().filter(|l| l.starts_with("key=")).collect();

@@ -102,10 +102,24 @@ impl FakeMemcached {
                     binary_frame(reply, 0x00, 1, 0, &[], &[], b"Not found");
                 }
                 (Protocol::Binary, OpKind::Get) => {}
+                (Protocol::Meta, OpKind::Set) => reply.extend_from_slice(b"HD\r\n"),
+                (Protocol::Meta, OpKind::Get) if stored => {
+                    write!(reply, "VA {} f0 t-1", value.len()).unwrap();
+                    if multi {
+                        reply.extend_from_slice(b" k");
+                        reply.extend_from_slice(key);
+                    }
+                    reply.extend_from_slice(b"\r\n");
+                    self.push_value(reply, value);
+                    reply.extend_from_slice(b"\r\n");
+                }
+                (Protocol::Meta, OpKind::Get) if !multi => reply.extend_from_slice(b"EN\r\n"),
+                (Protocol::Meta, OpKind::Get) => {}
             }
         }
         match (protocol, ops[0].kind) {
             (Protocol::Ascii, OpKind::Get) => reply.extend_from_slice(b"END\r\n"),
+            (Protocol::Meta, OpKind::Get) if multi => reply.extend_from_slice(b"MN\r\n"),
             (Protocol::Binary, OpKind::Get) if multi => {
                 binary_frame(reply, 0x0a, 0, ops.len() as u32, &[], &[], &[]);
             }
@@ -307,6 +321,8 @@ fn a_request_cycle_does_not_allocate() {
     for (protocol, keys) in [
         (Protocol::Ascii, 1),
         (Protocol::Ascii, 10),
+        (Protocol::Meta, 1),
+        (Protocol::Meta, 10),
         (Protocol::Binary, 1),
         (Protocol::Binary, 10),
     ] {
@@ -351,7 +367,7 @@ fn a_request_cycle_does_not_allocate() {
 
 #[test]
 fn multi_get_misses_are_the_keys_not_returned() {
-    for protocol in [Protocol::Ascii, Protocol::Binary] {
+    for protocol in [Protocol::Ascii, Protocol::Meta, Protocol::Binary] {
         let mut bench = Bench::new(protocol, 4, 0.0);
         for _ in 0..2000 {
             bench.step();
@@ -382,6 +398,7 @@ fn multi_get_misses_are_the_keys_not_returned() {
             bench.reply.truncate(frames - 24);
             binary_frame(&mut bench.reply, 0x0a, 0, 4, &[], &[], &[]);
         }
+        // (The text protocols close a batch with END / MN whatever its size.)
         let asked: Vec<Op> = stored.iter().map(|&slot| op(slot)).collect();
         let reply = bench.reply.clone();
         let (done, outcome) = bench.parse_honest(&asked, &reply);
@@ -399,6 +416,8 @@ fn multi_get_misses_are_the_keys_not_returned() {
 fn a_corrupted_value_fails_verification() {
     for (protocol, keys) in [
         (Protocol::Ascii, 1),
+        (Protocol::Meta, 1),
+        (Protocol::Meta, 3),
         (Protocol::Binary, 1),
         (Protocol::Binary, 3),
     ] {
@@ -435,4 +454,57 @@ fn binary_get_miss_is_a_miss_not_a_hit() {
         (outcome.misses, outcome.verify_misses, outcome.verify_failed),
         (1, 1, 0)
     );
+}
+
+#[test]
+fn meta_get_miss_is_a_miss_and_a_refused_set_is_answered_but_not_stored() {
+    let mut bench = Bench::new(Protocol::Meta, 1, 0.0);
+    bench.step(); // The first op is a SET of slot 0; it is stored now.
+    let get = Op {
+        kind: OpKind::Get,
+        slot: 0,
+        overwrite: false,
+        verify: true,
+    };
+    let (done, outcome) = bench.parse_honest(&[get], b"EN\r\n");
+    assert_eq!(done, Ok(Some(4)));
+    assert!(outcome.answered && !outcome.server_error);
+    assert_eq!(
+        (outcome.misses, outcome.verify_misses, outcome.verify_failed),
+        (1, 1, 0)
+    );
+
+    let set = Op {
+        kind: OpKind::Set,
+        ..get
+    };
+    let (done, outcome) = bench.parse_honest(&[set], b"NS\r\n");
+    assert_eq!(done, Ok(Some(4)));
+    assert!(outcome.answered && !outcome.stored && !outcome.server_error);
+    let refused = b"SERVER_ERROR out of memory storing object\r\n";
+    let (done, outcome) = bench.parse_honest(&[set], refused);
+    assert_eq!(done, Ok(Some(refused.len())));
+    assert!(outcome.answered && !outcome.stored && outcome.server_error);
+}
+
+#[test]
+fn a_meta_multi_get_reply_that_names_an_unrequested_key_is_an_error() {
+    let mut bench = Bench::new(Protocol::Meta, 2, 0.0);
+    for _ in 0..200 {
+        bench.step();
+    }
+    let stored: Vec<Op> = (0..bench.window.len())
+        .filter(|&slot| bench.window.is_stored(slot))
+        .take(2)
+        .map(|slot| Op {
+            kind: OpKind::Get,
+            slot,
+            overwrite: false,
+            verify: false,
+        })
+        .collect();
+    let reply = b"VA 1 f0 t-1 knobody\r\nx\r\nMN\r\n";
+    let (done, outcome) = bench.parse_honest(&stored, reply);
+    assert_eq!(done, Ok(Some(reply.len())));
+    assert!(outcome.answered && outcome.server_error);
 }

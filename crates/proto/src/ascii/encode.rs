@@ -282,6 +282,24 @@ pub fn encode_ms(buf: &mut BytesMut, key: &[u8], value: &[u8], flags: &[u8]) {
     buf.extend_from_slice(CRLF);
 }
 
+/// Appends meta set `ms <key> <datalen> T<exptime> F<flags>\r\n<data>\r\n`: a `set` carrying
+/// the classic command's item flags and expiry, with the numbers formatted in place (no
+/// allocation, unlike formatting them into a `flags` string for [`encode_ms`]).
+pub fn encode_ms_item(buf: &mut BytesMut, key: &[u8], value: &[u8], flags: u32, exptime: u32) {
+    buf.reserve(key.len() + value.len() + 3 * 20 + 12);
+    buf.extend_from_slice(b"ms ");
+    buf.extend_from_slice(key);
+    buf.extend_from_slice(b" ");
+    put_u64(buf, value.len() as u64);
+    buf.extend_from_slice(b" T");
+    put_u64(buf, u64::from(exptime));
+    buf.extend_from_slice(b" F");
+    put_u64(buf, u64::from(flags));
+    buf.extend_from_slice(CRLF);
+    buf.extend_from_slice(value);
+    buf.extend_from_slice(CRLF);
+}
+
 /// Appends meta delete `md <key> <flags>\r\n` (no flags: `md <key>\r\n`).
 pub fn encode_md(buf: &mut BytesMut, key: &[u8], flags: &[u8]) {
     put_meta(buf, b"md", key, flags);

@@ -293,3 +293,14 @@ pub struct MetaResponse<'a> {
     /// The return flags, space-separated as sent (e.g. `b"f0 t-1"`); empty if none.
     pub flags: &'a [u8],
 }
+
+impl<'a> MetaResponse<'a> {
+    /// The value of the return flag `letter` (`k` in `VA 3 f0 kfoo` gives `foo`; a flag
+    /// without a value gives an empty slice); `None` when the reply does not carry it.
+    pub fn flag(&self, letter: u8) -> Option<&'a [u8]> {
+        self.flags
+            .split(|&b| b == b' ')
+            .find(|token| token.first() == Some(&letter))
+            .map(|token| &token[1..])
+    }
+}

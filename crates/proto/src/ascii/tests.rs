@@ -193,6 +193,14 @@ fn encode_meta_commands() {
         b"ms k 3 T60 F5\r\nabc\r\n"
     );
     assert_eq!(encoded(|b| encode_ms(b, b"k", b"", b"")), b"ms k 0\r\n\r\n");
+    assert_eq!(
+        encoded(|b| encode_ms_item(b, b"k", b"abc", 5, 60)),
+        b"ms k 3 T60 F5\r\nabc\r\n"
+    );
+    assert_eq!(
+        encoded(|b| encode_ms_item(b, b"k", b"", 0, 0)),
+        b"ms k 0 T0 F0\r\n\r\n"
+    );
     assert_eq!(encoded(|b| encode_md(b, b"k", b"q")), b"md k q\r\n");
     assert_eq!(encoded(|b| encode_md(b, b"k", b"")), b"md k\r\n");
     assert_eq!(encoded(encode_mn), b"mn\r\n");
@@ -367,6 +375,21 @@ fn meta_replies() {
     for (input, expected) in cases {
         check_one(input, expected);
     }
+}
+
+#[test]
+fn meta_return_flags_are_found_by_letter() {
+    let Some((Response::Meta(meta), _)) = decode(b"VA 3 f5 t-1 kfoo q\r\nabc\r\n").unwrap() else {
+        panic!("not a meta reply");
+    };
+    assert_eq!(meta.flag(b'k'), Some(&b"foo"[..]));
+    assert_eq!(meta.flag(b't'), Some(&b"-1"[..]));
+    assert_eq!(meta.flag(b'q'), Some(&b""[..]));
+    assert_eq!(meta.flag(b'c'), None);
+    let Some((Response::Meta(bare), _)) = decode(b"HD\r\n").unwrap() else {
+        panic!("not a meta reply");
+    };
+    assert_eq!(bare.flag(b'k'), None);
 }
 
 #[test]

@@ -23,7 +23,7 @@ use crate::schema::{Counters, OpKind, ResultFile, RunSection, ShardEntry, Source
 /// The `config` keys that define the workload: inputs must agree on all of
 /// them (servers, cores, shards, concurrency, seed, output and run time
 /// may differ).
-pub const WORKLOAD_KEYS: [&str; 13] = [
+pub const WORKLOAD_KEYS: [&str; 14] = [
     "workload",
     "window_len",
     "fixed_value_len",
@@ -34,6 +34,8 @@ pub const WORKLOAD_KEYS: [&str; 13] = [
     "udp",
     "facebook",
     "binary",
+    // Tells meta from ascii (files before `--protocol` lack it and merge among themselves).
+    "protocol",
     "pipeline",
     "rep_write",
     "stat_freq_secs",
