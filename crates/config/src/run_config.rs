@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use shardslap_workload::{parse_cfg_file, KeySpace, WorkloadSpec, MAX_VALUE_LEN};
+use shardslap_workload::{parse_cfg_file, KeySpace, WorkloadSpec, MAX_GENERATED_VALUE_LEN};
 
 use crate::cpuset::{affinity_cpus, format_cpu_list, parse_cpu_list};
 use crate::error::os_reason;
@@ -224,13 +224,13 @@ pub(crate) fn build(args: Args, allowed_cpus: &[usize]) -> Result<RunConfig, Con
     let fixed_value_len = args
         .fixed_size
         .map(|len| {
-            if (1..=MAX_VALUE_LEN).contains(&len) {
+            if (1..=MAX_GENERATED_VALUE_LEN).contains(&len) {
                 Ok(len)
             } else {
                 Err(ConfigError::invalid(
                     "--fixed-size",
                     len.to_string(),
-                    format!("must be a value length in 1..={MAX_VALUE_LEN} bytes"),
+                    format!("must be a value length in 1..={MAX_GENERATED_VALUE_LEN} bytes"),
                 ))
             }
         })

@@ -10,7 +10,8 @@
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
-use shardslap_workload::{Op, OpKind, Window, MAX_KEY_LEN};
+use shardslap_proto::MAX_KEY_LEN;
+use shardslap_workload::{Op, OpKind, Window};
 
 use crate::link::{Link, LinkError, Traffic};
 use crate::pacer::Pacer;

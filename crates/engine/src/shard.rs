@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use shardslap_config::{ConcurrencySpec, RunConfig, ShardSpec, StopCondition};
-use shardslap_report::ShardStats;
+use shardslap_report::{ShardStats, DEFAULT_PERIOD};
 use shardslap_workload::{CharBlock, SlotShape, Window, WindowParams};
 
 use crate::conn::{Behaviour, Conn, ConnError};
@@ -365,9 +365,6 @@ async fn tick(
         glommio::timer::sleep(CONTROL_POLL.min(boundary - now)).await;
     }
 }
-
-/// The period of the time series without `-S`.
-pub(crate) const DEFAULT_PERIOD: Duration = Duration::from_secs(1);
 
 /// The length of a statistics period: `-S`, else [`DEFAULT_PERIOD`].
 pub(crate) fn period_of(cfg: &RunConfig) -> Duration {

@@ -25,7 +25,8 @@ use std::time::{Duration, Instant};
 
 use io_uring::{opcode, types};
 use shardslap_config::RunConfig;
-use shardslap_workload::{Op, OpKind, MAX_KEY_LEN};
+use shardslap_proto::MAX_KEY_LEN;
+use shardslap_workload::{Op, OpKind};
 
 use crate::conn::Behaviour;
 use crate::link::LinkError;
