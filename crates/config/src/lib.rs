@@ -23,5 +23,8 @@ pub use cpuset::{affinity_cpus, format_cpu_list, parse_cpu_list};
 pub use error::ConfigError;
 pub use open_loop::{Arrivals, OpenLoop, DEFAULT_MAX_QUEUE};
 pub use plan::{plan, ConcurrencySpec, ShardPlan, ShardSpec};
-pub use run_config::{unix_now_s, JsonTarget, RunConfig, StopCondition, DEFAULT_RUN_TIME};
+pub use run_config::{
+    unix_now_s, JsonTarget, Pacing, Protocol, Replication, RunConfig, StopCondition, Transport,
+    DEFAULT_RUN_TIME,
+};
 pub use server::{ServerAddr, DEFAULT_PORT};

@@ -52,17 +52,16 @@ impl Behaviour {
     /// The behaviour `cfg` asks of every concurrency.
     pub(crate) fn of(cfg: &shardslap_config::RunConfig) -> Behaviour {
         Behaviour {
-            protocol: if cfg.binary {
-                Protocol::Binary
-            } else {
-                Protocol::Ascii
+            protocol: match cfg.protocol {
+                shardslap_config::Protocol::Ascii => Protocol::Ascii,
+                shardslap_config::Protocol::Binary => Protocol::Binary,
             },
             multi_get_keys: cfg.multi_get_keys,
             pipeline: cfg.pipeline,
             reconnect: cfg.reconnect,
             timeout: cfg.timeout,
-            rate: cfg.tps_limit.map(|rate| (rate, cfg.concurrency)),
-            open_loop: cfg.open_loop,
+            rate: cfg.pacing.tps_limit().map(|rate| (rate, cfg.concurrency)),
+            open_loop: cfg.pacing.open_loop(),
             concurrencies: cfg.concurrency,
             seed: cfg.seed,
         }

@@ -124,7 +124,7 @@ pub fn run(
     }
     let mut handles = Vec::with_capacity(by_cpu.len());
     // Sockets per concurrency at most: -n per server, to every server with -p.
-    let conns_per_concurrency = cfg.conns_per_concurrency.max(1) * server_addrs.len();
+    let conns_per_concurrency = cfg.transport.conns_per_concurrency().max(1) * server_addrs.len();
     for (cpu, shards) in by_cpu {
         let first_shard = shards.first().map_or(0, |(inputs, _)| inputs.spec.shard);
         let tx = tx.clone();

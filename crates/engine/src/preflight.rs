@@ -5,7 +5,7 @@ use std::io;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
-use shardslap_config::RunConfig;
+use shardslap_config::{RunConfig, Transport};
 use shardslap_proto::{ascii, udp};
 use shardslap_workload::EXPIRE_TIME_SECS;
 
@@ -59,7 +59,7 @@ pub const MAX_UDP_REQUEST_LEN: usize = 65_507;
 
 /// With `-U` (every request) or `-a` (multi-gets), each request must fit one datagram.
 fn check_udp_request_size(cfg: &RunConfig) -> Result<(), EngineError> {
-    if !cfg.udp && !cfg.facebook {
+    if !cfg.transport.uses_datagrams() {
         return Ok(());
     }
     let longest = |ranges: &[shardslap_workload::SizeRange]| {
@@ -81,7 +81,9 @@ fn check_udp_request_size(cfg: &RunConfig) -> Result<(), EngineError> {
             value_len,
             false,
         );
-    let (what, len) = if cfg.udp && set_len > get_len {
+    // With -a only the multi-GETs go over UDP.
+    let sets_too = cfg.transport == Transport::Udp;
+    let (what, len) = if sets_too && set_len > get_len {
         ("a SET", set_len)
     } else {
         ("a GET", get_len)

@@ -28,9 +28,9 @@ impl Routes {
     ///   servers, GETs to a random socket of any;
     /// - otherwise `-n` TCP sockets to its server, used in turn.
     pub(crate) fn plan(cfg: &RunConfig, server: usize, servers: &[SocketAddr]) -> Routes {
-        let per_server = cfg.conns_per_concurrency.max(1);
+        let per_server = cfg.transport.conns_per_concurrency().max(1);
         let own = servers[server];
-        if cfg.udp {
+        if cfg.transport == shardslap_config::Transport::Udp {
             return Routes {
                 links: vec![(own, Transport::Udp)],
                 set: vec![0],
@@ -38,7 +38,7 @@ impl Routes {
                 random: false,
             };
         }
-        if cfg.facebook {
+        if matches!(cfg.transport, shardslap_config::Transport::Facebook { .. }) {
             let mut links = vec![(own, Transport::Tcp); per_server];
             links.push((own, Transport::Udp));
             return Routes {
@@ -48,13 +48,13 @@ impl Routes {
                 random: false,
             };
         }
-        if cfg.rep_write > 0 {
+        if let Some(replication) = cfg.transport.replication() {
             // Socket i goes to server i % servers, as memaslap opens them.
             let links: Vec<_> = (0..servers.len() * per_server)
                 .map(|i| (servers[i % servers.len()], Transport::Tcp))
                 .collect();
             let set = (0..links.len())
-                .filter(|i| i % servers.len() < cfg.rep_write)
+                .filter(|i| i % servers.len() < replication.servers)
                 .collect();
             return Routes {
                 get: (0..links.len()).collect(),

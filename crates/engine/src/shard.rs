@@ -377,9 +377,10 @@ pub(crate) fn window_params(cfg: &RunConfig) -> WindowParams {
         window_len: cfg.window_len,
         set_proportion: cfg.workload.set_proportion,
         get_proportion: cfg.workload.get_proportion,
-        overwrite: cfg.overwrite,
-        verify: cfg.verify,
-        exp_verify: cfg.exp_verify,
+        // The window reads 0 as off.
+        overwrite: cfg.overwrite.unwrap_or(0.0),
+        verify: cfg.verify.unwrap_or(0.0),
+        exp_verify: cfg.exp_verify.unwrap_or(0.0),
     }
 }
 
