@@ -18,14 +18,7 @@ mod reply;
 
 pub(crate) use reply::{Expect, Reply};
 
-/// The wire protocol of a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Protocol {
-    /// memcached's text protocol (memaslap's default).
-    Ascii,
-    /// The binary protocol (`-B`).
-    Binary,
-}
+pub(crate) use shardslap_config::Protocol;
 
 /// What one response meant, extracted while its bytes are still borrowed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
