@@ -3,7 +3,7 @@
 //! later stages only read it.
 //!
 //! - `choices`: the exclusive choices as types ([`Transport`], [`Protocol`], [`Pacing`]).
-//! - `build`: the flags checked and assembled into a [`RunConfig`].
+//! - `validate`: each flag checked, and all assembled into a [`RunConfig`].
 //! - `section`: the config section of a result file (serde), in the field names results have
 //!   always had.
 
@@ -14,15 +14,15 @@ use shardslap_workload::{KeySpace, WorkloadSpec};
 
 use crate::{affinity_cpus, Args, ConfigError, ServerAddr};
 
-mod build;
 mod choices;
 mod section;
 #[cfg(test)]
 pub(crate) mod test_support;
+mod validate;
 
-pub(crate) use build::build;
-pub use build::unix_now_s;
 pub use choices::{Pacing, Protocol, Replication, Transport};
+pub(crate) use validate::build;
+pub use validate::unix_now_s;
 
 /// Run time when neither `-t` nor `-x` is given (memaslap's 600 s).
 pub const DEFAULT_RUN_TIME: Duration = Duration::from_secs(600);
