@@ -83,7 +83,7 @@ pub fn measure(
 ) -> anyhow::Result<Report> {
     let plan = plan(cfg);
     let info = run_info(cfg);
-    shardslap_engine::run(cfg, plan, preflight, info, observer).context("the run could not start")
+    shardslap_engine::run(plan, preflight, info, observer).context("the run could not start")
 }
 
 /// 130/143 after SIGINT/SIGTERM, 1 when the run ended early for another reason (said on

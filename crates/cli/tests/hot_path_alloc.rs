@@ -77,7 +77,7 @@ fn allocations_for(server: &MemcachedServer, ops: u64) -> (u64, u64) {
     let checked = preflight(&cfg).unwrap();
     let before = ALLOCATIONS.load(Ordering::Relaxed);
     let info = run_info(&cfg);
-    let outcome = shardslap_engine::run(&cfg, plan, checked, info, &mut Quiet).unwrap();
+    let outcome = shardslap_engine::run(plan, checked, info, &mut Quiet).unwrap();
     let after = ALLOCATIONS.load(Ordering::Relaxed);
     let c = &outcome.totals.counters;
     (after - before, c.cmd_get + c.cmd_set)

@@ -241,3 +241,67 @@ pub struct Args {
     #[arg(long, value_name = "UNIX_SECONDS")]
     pub start_at: Option<f64>,
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::*;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn version_and_help() {
+        let mut command = Args::command();
+        assert_eq!(
+            command.render_version(),
+            format!(
+                "shardslap {} (memaslap v1.0 compatible)\n",
+                env!("CARGO_PKG_VERSION")
+            )
+        );
+        let help = command.render_long_help().to_string();
+        for needle in [
+            "--win-size",
+            "win_size",
+            "--stat-freq",
+            "stat_freq",
+            "-V, --version",
+        ] {
+            assert!(help.contains(needle), "help lacks {needle}:\n{help}");
+        }
+    }
+
+    #[test]
+    fn servers_fall_back_to_memcached_servers_env() {
+        let command = Args::command();
+        let servers = command
+            .get_arguments()
+            .find(|arg| arg.get_id() == "servers")
+            .unwrap();
+        assert_eq!(
+            servers.get_env(),
+            Some(std::ffi::OsStr::new("MEMCACHED_SERVERS"))
+        );
+    }
+
+    #[test]
+    fn clap_rejects_malformed_values_naming_the_flag() {
+        let cases: [(&[&str], &str); 5] = [
+            (&["--protocol", "text"], "--protocol"),
+            (&["-c", "many"], "--concurrency"),
+            (&["-x", "-1"], "'-1'"),
+            (&["-v", "half"], "--verify"),
+            (&["--json", ""], "--json"),
+        ];
+        for (argv, flag) in cases {
+            let argv = ["shardslap", "-s", "a"].iter().chain(argv);
+            let err = Args::try_parse_from(argv).unwrap_err();
+            assert_eq!(err.exit_code(), 2);
+            assert!(err.to_string().contains(flag), "{err}");
+        }
+    }
+}

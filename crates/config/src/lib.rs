@@ -14,7 +14,6 @@ mod error;
 mod key_space;
 mod open_loop;
 mod plan;
-mod protocol;
 mod run_config;
 mod server;
 mod value;
@@ -23,7 +22,11 @@ pub use args::{Args, ABOUT, RUN_EXAMPLES, VERSION};
 pub use cpuset::{affinity_cpus, format_cpu_list, parse_cpu_list};
 pub use error::ConfigError;
 pub use open_loop::{Arrivals, OpenLoop, DEFAULT_MAX_QUEUE};
-pub use plan::{plan, ConcurrencySpec, ShardPlan, ShardSpec};
-pub use protocol::Protocol;
-pub use run_config::{unix_now_s, JsonTarget, RunConfig, StopCondition, DEFAULT_RUN_TIME};
+pub use plan::{
+    plan, Behaviour, ConcurrencySpec, Routes, RunSettings, ShardPlan, ShardSpec, SocketKind,
+};
+pub use run_config::{
+    unix_now_s, JsonTarget, Pacing, Protocol, Replication, RunConfig, StopCondition, Transport,
+    DEFAULT_RUN_TIME,
+};
 pub use server::{ServerAddr, DEFAULT_PORT};

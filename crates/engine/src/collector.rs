@@ -67,7 +67,7 @@ impl<'c> Collector<'c> {
         Self {
             shard_count,
             control,
-            period: stat_freq.unwrap_or(crate::shard::DEFAULT_PERIOD),
+            period: crate::shard::period_of(stat_freq),
             start_at_unix_s,
             shards,
             warmup: ShardStats::new(0, 0),

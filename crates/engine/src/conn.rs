@@ -7,15 +7,17 @@
 //! per request. A failed link is recycled or, with `-R`, reconnected with backoff without
 //! holding up the other concurrencies of the shard.
 
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
-use shardslap_workload::{Op, OpKind, Window, MAX_KEY_LEN};
+use shardslap_config::{Behaviour, Routes};
+use shardslap_proto::MAX_KEY_LEN;
+use shardslap_workload::{Op, OpKind, Window};
 
 use crate::link::{Link, LinkError, Traffic};
-use crate::pacer::Pacer;
-use crate::request::{self, Failure, Protocol, Reply};
-use crate::routes::Routes;
+use crate::pacer::{self, Pacer};
+use crate::request::{self, Failure, Reply};
 use crate::shard::ShardState;
 
 /// First wait before reconnecting a lost link; doubled per failed attempt.
@@ -24,62 +26,6 @@ const RECONNECT_BACKOFF_MIN: Duration = Duration::from_millis(10);
 const RECONNECT_BACKOFF_MAX: Duration = Duration::from_secs(1);
 /// Longest sleep while waiting for a link, so a stop is noticed promptly.
 const WAIT_SLICE: Duration = Duration::from_millis(50);
-
-/// How a concurrency behaves, the same for every concurrency of a run.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Behaviour {
-    pub(crate) protocol: Protocol,
-    /// Keys per GET request (`-d`).
-    pub(crate) multi_get_keys: usize,
-    /// Requests in flight per connection (`--pipeline`).
-    pub(crate) pipeline: usize,
-    /// `-R`: reconnect lost links instead of ending the run.
-    pub(crate) reconnect: bool,
-    /// Connect and response timeout.
-    pub(crate) timeout: Duration,
-    /// `-P`: the run's total rate and how many concurrencies share it.
-    pub(crate) rate: Option<(u64, usize)>,
-    /// `--rate`: the open loop's schedule (shared by the run's `concurrencies`).
-    pub(crate) open_loop: Option<shardslap_config::OpenLoop>,
-    /// Concurrencies in the whole run.
-    pub(crate) concurrencies: usize,
-    /// The run's seed (open-loop arrivals are drawn from it).
-    pub(crate) seed: u64,
-}
-
-impl Behaviour {
-    /// The behaviour `cfg` asks of every concurrency.
-    pub(crate) fn of(cfg: &shardslap_config::RunConfig) -> Behaviour {
-        Behaviour {
-            protocol: cfg.protocol,
-            multi_get_keys: cfg.multi_get_keys,
-            pipeline: cfg.pipeline,
-            reconnect: cfg.reconnect,
-            timeout: cfg.timeout,
-            rate: cfg.tps_limit.map(|rate| (rate, cfg.concurrency)),
-            open_loop: cfg.open_loop,
-            concurrencies: cfg.concurrency,
-            seed: cfg.seed,
-        }
-    }
-
-    /// Concurrency `index`'s schedule from `start`: `--rate`'s open loop or `-P`'s pacing.
-    pub(crate) fn pacer(&self, index: usize, start: Instant) -> Option<Pacer> {
-        match (self.open_loop, self.rate) {
-            (Some(open), _) => Pacer::open_loop(
-                open.rate_per_sec,
-                index,
-                self.concurrencies,
-                start,
-                open.arrivals,
-                open.max_queue,
-                self.seed ^ (index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-            ),
-            (None, Some((rate, concurrencies))) => Pacer::new(rate, index, concurrencies, start),
-            (None, None) => None,
-        }
-    }
-}
 
 /// Why a concurrency stopped before the run did.
 pub(crate) type ConnError = LinkError;
@@ -116,9 +62,10 @@ pub(crate) struct Conn {
 }
 
 impl Conn {
-    /// Opens every link of the concurrency.
+    /// Opens every link of the concurrency; `servers` are the run's, resolved.
     pub(crate) async fn connect(
         routes: Routes,
+        servers: &[SocketAddr],
         behaviour: Behaviour,
         index: usize,
         window: Window,
@@ -126,8 +73,8 @@ impl Conn {
         budget: Option<u64>,
     ) -> Result<Conn, ConnError> {
         let mut links = Vec::with_capacity(routes.links.len());
-        for &(addr, transport) in &routes.links {
-            links.push(Link::connect(addr, transport, behaviour.timeout).await?);
+        for &(server, kind) in &routes.links {
+            links.push(Link::connect(servers[server], kind, behaviour.timeout).await?);
         }
         Ok(Conn {
             retries: vec![None; links.len()],
@@ -166,7 +113,7 @@ impl Conn {
         state: &ShardState,
         start: Instant,
     ) -> Result<(), ConnError> {
-        self.pacer = self.behaviour.pacer(self.index, start);
+        self.pacer = pacer::for_concurrency(&self.behaviour, self.index, start);
         let Behaviour {
             multi_get_keys,
             pipeline,

@@ -32,7 +32,7 @@ impl DataPath {
     pub fn choose(cfg: &RunConfig) -> DataPath {
         let forced = std::env::var(DATA_PATH_ENV).ok();
         Self::decide(
-            cfg.udp || cfg.facebook,
+            cfg.transport.uses_datagrams(),
             forced.as_deref(),
             crate::uring::probe,
         )

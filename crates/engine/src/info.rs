@@ -19,14 +19,14 @@ pub fn run_info(cfg: &RunConfig) -> RunInfo {
         set_proportion: cfg.workload.set_proportion,
         get_proportion: cfg.workload.get_proportion,
         nominal_object_len: (cfg.workload.avg_key_len() + cfg.workload.avg_value_len()) as f64,
-        verify: cfg.verify > 0.0,
-        exp_verify: cfg.exp_verify > 0.0,
-        udp: cfg.udp || cfg.facebook,
+        verify: cfg.verify.is_some(),
+        exp_verify: cfg.exp_verify.is_some(),
+        udp: cfg.transport.uses_datagrams(),
         config: serde_json::to_value(cfg).unwrap_or(serde_json::Value::Null),
         cores: cfg.cores.clone(),
         host: host_name(),
         data_path: String::new(),
-        requested_rate: cfg.open_loop.map(|open| open.rate_per_sec),
+        requested_rate: cfg.pacing.open_loop().map(|open| open.rate_per_sec),
         key_space: cfg.key_space.as_ref().map(|space| {
             let mut words = format!("{} keys, {}", space.keys, space.dist);
             if space.prefill {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use glommio::{LocalExecutorBuilder, Placement};
-use shardslap_config::{unix_now_s, RunConfig, ShardPlan};
+use shardslap_config::{unix_now_s, ShardPlan};
 use shardslap_report::{Report, RunInfo, ShardStats, TimePoint};
 use shardslap_workload::{build_distribution, CharBlock, CHAR_BLOCK_LEN};
 
@@ -65,20 +65,18 @@ pub trait RunObserver {
 /// A shard that could not start (its executor, pinning, or memory) is an error; faults
 /// during the run are not — they end it early and are reported in [`Report::interrupted`].
 pub fn run(
-    cfg: &RunConfig,
     plan: ShardPlan,
     preflight: Preflight,
     info: RunInfo,
     observer: &mut dyn RunObserver,
 ) -> Result<Report, EngineError> {
-    let cfg = Arc::new(cfg.clone());
     let control = Arc::new(RunControl::new());
-    let mut seed_rng = fastrand::Rng::with_seed(cfg.seed);
+    let mut seed_rng = fastrand::Rng::with_seed(plan.seed);
     let block = Arc::new(CharBlock::generate(CHAR_BLOCK_LEN, seed_rng.u64(..)));
     let distribution = Arc::new(build_distribution(
-        &cfg.workload,
-        cfg.fixed_value_len,
-        cfg.window_len,
+        &plan.workload,
+        plan.fixed_value_len,
+        plan.window_len,
         CHAR_BLOCK_LEN,
         &mut seed_rng,
     ));
@@ -92,6 +90,9 @@ pub fn run(
     // Set once by an executor whose ring could not be made after the probe said it could.
     let fell_back = Arc::new(AtomicBool::new(false));
     let shard_count = plan.shards.len();
+    // Sockets per concurrency at most: -n per server, to every server with -p.
+    let conns_per_concurrency = plan.max_links_per_concurrency();
+    let (stat_freq, start_at) = (plan.stat_freq, plan.start_at);
     let cpus: Vec<usize> = plan.shards.iter().map(|s| s.cpu).collect();
 
     // One executor per CPU. Shards beyond the CPU count share their CPU's executor as
@@ -110,7 +111,6 @@ pub fn run(
         };
         let inputs = ShardInputs {
             spec,
-            cfg: cfg.clone(),
             server_addrs: server_addrs.clone(),
             block: block.clone(),
             distribution: distribution.clone(),
@@ -123,8 +123,6 @@ pub fn run(
             .push((inputs, guard));
     }
     let mut handles = Vec::with_capacity(by_cpu.len());
-    // Sockets per concurrency at most: -n per server, to every server with -p.
-    let conns_per_concurrency = cfg.conns_per_concurrency.max(1) * server_addrs.len();
     for (cpu, shards) in by_cpu {
         let first_shard = shards.first().map_or(0, |(inputs, _)| inputs.spec.shard);
         let tx = tx.clone();
@@ -177,7 +175,7 @@ pub fn run(
     }
     drop(tx);
 
-    let mut collector = Collector::new(cpus, cfg.stat_freq, cfg.start_at, &control, returns);
+    let mut collector = Collector::new(cpus, stat_freq, start_at, &control, returns);
     let collected = collect(&mut collector, &rx, observer);
 
     // Every shard has exited (or was asked to stop); join to surface start-up failures.

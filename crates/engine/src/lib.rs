@@ -7,7 +7,7 @@
 //!   shard's period snapshots over a channel, starts the clock for everyone at once, and merges.
 //! - `shard` (one per core): owns its connections, windows, RNGs and statistics.
 //! - `conn` (one task per concurrency): the per-request hot path, over `link`s (sockets) laid
-//!   out by `routes`, paced by `pacer`, with `request` doing the pure encode/parse/account work.
+//!   out by the plan's routes, paced by `pacer`, with `request` doing the pure encode/parse/account work.
 //!
 //! Shards share nothing on the hot path: the only cross-thread state is [`RunControl`] (start
 //! instant and stop flag, polled by each shard's ticker task, never per request) and the
@@ -25,7 +25,6 @@ mod link;
 mod pacer;
 pub mod preflight;
 mod request;
-mod routes;
 mod shard;
 pub mod signals;
 mod uring;

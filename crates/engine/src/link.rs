@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use glommio::net::{TcpStream, UdpSocket};
+use shardslap_config::SocketKind;
 use shardslap_proto::udp::{FrameHeader, Reassembler};
 use shardslap_proto::ProtoError;
 
@@ -22,13 +23,6 @@ const DATAGRAM_BUF_LEN: usize = 64 << 10;
 /// Socket receive buffer asked for UDP links, so a burst of response datagrams is not
 /// dropped by the kernel while the executor is busy elsewhere.
 const UDP_RCVBUF_BYTES: libc::c_int = 4 << 20;
-
-/// Transport of a link.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Transport {
-    Tcp,
-    Udp,
-}
 
 /// Why an exchange or a connect failed.
 #[derive(Debug, thiserror::Error)]
@@ -82,7 +76,7 @@ enum Socket {
 #[derive(Debug)]
 pub(crate) struct Link {
     addr: SocketAddr,
-    transport: Transport,
+    transport: SocketKind,
     timeout: Duration,
     socket: Option<Socket>,
     /// TCP: received, not yet consumed bytes are `recv_buf[..filled]`. UDP: one datagram.
@@ -100,12 +94,12 @@ impl Link {
     /// Opens a link to `addr`; `timeout` bounds the connect and every wait for a response.
     pub(crate) async fn connect(
         addr: SocketAddr,
-        transport: Transport,
+        transport: SocketKind,
         timeout: Duration,
     ) -> Result<Link, LinkError> {
         let recv_len = match transport {
-            Transport::Tcp => RECV_BUF_INITIAL,
-            Transport::Udp => DATAGRAM_BUF_LEN,
+            SocketKind::Tcp => RECV_BUF_INITIAL,
+            SocketKind::Udp => DATAGRAM_BUF_LEN,
         };
         let mut link = Link {
             addr,
@@ -149,7 +143,7 @@ impl Link {
             reason: crate::preflight::connect_reason(&err, timeout),
         };
         let socket = match self.transport {
-            Transport::Tcp => {
+            SocketKind::Tcp => {
                 let stream = TcpStream::connect_timeout(addr, timeout)
                     .await
                     .map_err(|err| to_connect_error(err.into()))?;
@@ -161,7 +155,7 @@ impl Link {
                 setup(&stream).map_err(|err| to_connect_error(err.into()))?;
                 Socket::Tcp(stream)
             }
-            Transport::Udp => {
+            SocketKind::Udp => {
                 let local: SocketAddr = if addr.is_ipv6() {
                     "[::]:0".parse().unwrap_or(addr)
                 } else {

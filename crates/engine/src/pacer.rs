@@ -11,7 +11,30 @@
 
 use std::time::{Duration, Instant};
 
-use shardslap_config::Arrivals;
+use shardslap_config::{Arrivals, Behaviour, Pacing};
+
+/// Concurrency `index`'s schedule from `start`, as `behaviour` paces it: `--rate`'s open loop,
+/// `-P`'s even gaps, or none.
+pub(crate) fn for_concurrency(
+    behaviour: &Behaviour,
+    index: usize,
+    start: Instant,
+) -> Option<Pacer> {
+    let concurrencies = behaviour.concurrencies;
+    match behaviour.pacing {
+        Pacing::Unpaced => None,
+        Pacing::Tps { rate_per_sec } => Pacer::new(rate_per_sec, index, concurrencies, start),
+        Pacing::OpenLoop(open) => Pacer::open_loop(
+            open.rate_per_sec,
+            index,
+            concurrencies,
+            start,
+            open.arrivals,
+            open.max_queue,
+            behaviour.seed ^ (index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        ),
+    }
+}
 
 /// When this concurrency's next operation is due.
 #[derive(Debug, Clone)]

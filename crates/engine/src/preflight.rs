@@ -5,7 +5,9 @@ use std::io;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
-use shardslap_config::RunConfig;
+use shardslap_config::{RunConfig, Transport};
+use shardslap_proto::{ascii, udp};
+use shardslap_workload::EXPIRE_TIME_SECS;
 
 use crate::{DataPath, EngineError};
 
@@ -57,7 +59,7 @@ pub const MAX_UDP_REQUEST_LEN: usize = 65_507;
 
 /// With `-U` (every request) or `-a` (multi-gets), each request must fit one datagram.
 fn check_udp_request_size(cfg: &RunConfig) -> Result<(), EngineError> {
-    if !cfg.udp && !cfg.facebook {
+    if !cfg.transport.uses_datagrams() {
         return Ok(());
     }
     let longest = |ranges: &[shardslap_workload::SizeRange]| {
@@ -67,12 +69,21 @@ fn check_udp_request_size(cfg: &RunConfig) -> Result<(), EngineError> {
     let value_len = cfg
         .fixed_value_len
         .unwrap_or_else(|| longest(&cfg.workload.values));
-    let header = shardslap_proto::udp::FRAME_HEADER_LEN;
-    // `get k1 … kd\r\n`
-    let get_len = header + 3 + cfg.multi_get_keys * (1 + key_len) + 2;
-    // `set <key> 0 <exptime> <bytes>\r\n<value>\r\n`, exptime at most 2 digits (60).
-    let set_len = header + 4 + key_len + 6 + value_len.to_string().len() + 2 + value_len + 2;
-    let (what, len) = if cfg.udp && set_len > get_len {
+    let header = udp::FRAME_HEADER_LEN;
+    let get_len = header + ascii::multi_get_len(cfg.multi_get_keys, key_len);
+    // The longest SET a window sends: flags 0, and an expiry if it verifies them (`-e`).
+    let set_len = header
+        + ascii::storage_len(
+            ascii::StorageCommand::Set,
+            key_len,
+            0,
+            EXPIRE_TIME_SECS,
+            value_len,
+            false,
+        );
+    // With -a only the multi-GETs go over UDP.
+    let sets_too = cfg.transport == Transport::Udp;
+    let (what, len) = if sets_too && set_len > get_len {
         ("a SET", set_len)
     } else {
         ("a GET", get_len)

@@ -9,8 +9,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use bytes::BytesMut;
 pub(crate) use shardslap_config::Protocol;
 use shardslap_proto::ProtoError;
+use shardslap_proto::MAX_KEY_LEN;
 use shardslap_report::ShardStats;
-use shardslap_workload::{CharBlock, Op, OpKind, Window, MAX_KEY_LEN};
+use shardslap_workload::{CharBlock, Op, OpKind, Window};
 
 mod ascii;
 mod binary;

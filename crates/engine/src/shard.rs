@@ -9,12 +9,11 @@ use std::sync::mpsc::{Receiver, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use shardslap_config::{ConcurrencySpec, RunConfig, ShardSpec, StopCondition};
-use shardslap_report::ShardStats;
-use shardslap_workload::{CharBlock, SlotShape, Window, WindowParams};
+use shardslap_config::{ConcurrencySpec, RunSettings, ShardSpec, StopCondition};
+use shardslap_report::{ShardStats, DEFAULT_PERIOD};
+use shardslap_workload::{CharBlock, SlotShape, Window};
 
-use crate::conn::{Behaviour, Conn, ConnError};
-use crate::routes::Routes;
+use crate::conn::{Conn, ConnError};
 use crate::RunControl;
 
 /// How often a shard looks at the run-wide control while it waits or runs.
@@ -75,7 +74,6 @@ impl Drop for ExitGuard {
 #[derive(Debug)]
 pub(crate) struct ShardInputs {
     pub(crate) spec: ShardSpec,
-    pub(crate) cfg: Arc<RunConfig>,
     pub(crate) server_addrs: Arc<Vec<SocketAddr>>,
     pub(crate) block: Arc<CharBlock>,
     pub(crate) distribution: Arc<Vec<SlotShape>>,
@@ -112,7 +110,7 @@ impl ShardState {
         cpu: usize,
         block: Arc<CharBlock>,
         spares: Receiver<Box<ShardStats>>,
-        cfg: &RunConfig,
+        settings: &RunSettings,
     ) -> Self {
         ShardState {
             stats: RefCell::new(ShardStats::new(shard, cpu)),
@@ -120,8 +118,8 @@ impl ShardState {
             block,
             stop: Cell::new(false),
             deadline: Cell::new(None),
-            verbose: cfg.verbose,
-            quiet: cfg.quiet,
+            verbose: settings.verbose,
+            quiet: settings.quiet,
             verify_reports: Cell::new(0),
             link_notes: Cell::new(0),
         }
@@ -209,7 +207,6 @@ impl ShardState {
 pub(crate) async fn run(inputs: ShardInputs, tx: Sender<ShardMsg>) {
     let ShardInputs {
         spec,
-        cfg,
         server_addrs,
         block,
         distribution,
@@ -217,22 +214,24 @@ pub(crate) async fn run(inputs: ShardInputs, tx: Sender<ShardMsg>) {
         spares,
     } = inputs;
     let shard = spec.shard;
-    let state = Rc::new(ShardState::new(shard, spec.cpu, block, spares, &cfg));
+    let settings = &spec.settings;
+    let state = Rc::new(ShardState::new(shard, spec.cpu, block, spares, settings));
 
     // Phase 1: connect and warm up every connection (concurrently).
     let warmup_started = Instant::now();
-    let params = window_params(&cfg);
-    let behaviour = Behaviour::of(&cfg);
+    let behaviour = settings.behaviour;
     let mut setups = Vec::with_capacity(spec.concurrencies.len());
     let mut warmup_total = 0u64;
     for conc in &spec.concurrencies {
-        let window = window_for(&cfg, params, &distribution, shard, conc);
+        let window = window_for(settings, &distribution, shard, conc);
         warmup_total += window.warmup_len() as u64;
-        let rng = fastrand::Rng::with_seed(conn_seed(cfg.seed, shard, conc.local_index));
-        let routes = Routes::plan(&cfg, conc.server, &server_addrs);
+        let rng = fastrand::Rng::with_seed(conn_seed(behaviour.seed, shard, conc.local_index));
+        let routes = conc.routes.clone();
         let (index, budget, state) = (conc.index, conc.ops_budget, state.clone());
+        let servers = server_addrs.clone();
         setups.push(glommio::spawn_local(async move {
-            let mut conn = Conn::connect(routes, behaviour, index, window, rng, budget).await?;
+            let mut conn =
+                Conn::connect(routes, &servers, behaviour, index, window, rng, budget).await?;
             conn.warm_up(&state).await?;
             Ok::<Conn, ConnError>(conn)
         }));
@@ -288,7 +287,7 @@ pub(crate) async fn run(inputs: ShardInputs, tx: Sender<ShardMsg>) {
         }
         glommio::timer::sleep(wait.min(CONTROL_POLL)).await;
     }
-    state.begin(start, cfg.stop, control.stop_requested());
+    state.begin(start, settings.stop, control.stop_requested());
 
     // Phase 3: run every connection; the ticker hands off periods and mirrors the stop flag.
     let running = Rc::new(Cell::new(conns.len()));
@@ -305,7 +304,7 @@ pub(crate) async fn run(inputs: ShardInputs, tx: Sender<ShardMsg>) {
             running.set(running.get() - 1);
         }));
     }
-    let period = period_of(&cfg);
+    let period = period_of(settings.stat_freq);
     let ticker = glommio::spawn_local(tick(
         state.clone(),
         running,
@@ -366,37 +365,25 @@ async fn tick(
     }
 }
 
-/// The period of the time series without `-S`.
-pub(crate) const DEFAULT_PERIOD: Duration = Duration::from_secs(1);
-
-/// The length of a statistics period: `-S`, else [`DEFAULT_PERIOD`].
-pub(crate) fn period_of(cfg: &RunConfig) -> Duration {
-    cfg.stat_freq.unwrap_or(DEFAULT_PERIOD)
-}
-
-/// What every concurrency's window is built from.
-pub(crate) fn window_params(cfg: &RunConfig) -> WindowParams {
-    WindowParams {
-        window_len: cfg.window_len,
-        set_proportion: cfg.workload.set_proportion,
-        get_proportion: cfg.workload.get_proportion,
-        overwrite: cfg.overwrite,
-        verify: cfg.verify,
-        exp_verify: cfg.exp_verify,
-    }
+/// The length of a statistics period: `-S` (`stat_freq`), else [`DEFAULT_PERIOD`].
+pub(crate) fn period_of(stat_freq: Option<Duration>) -> Duration {
+    stat_freq.unwrap_or(DEFAULT_PERIOD)
 }
 
 /// The window of concurrency `conc` of `shard`: memaslap's own, or its view of `--keys`.
 pub(crate) fn window_for(
-    cfg: &RunConfig,
-    params: WindowParams,
+    settings: &RunSettings,
     distribution: &[SlotShape],
     shard: usize,
     conc: &ConcurrencySpec,
 ) -> Window {
-    match &cfg.key_space {
+    let params = settings.window;
+    match &settings.key_space {
         None => Window::new(params, distribution, shard as u16, conc.local_index as u16),
-        Some(space) => Window::over_keys(params, space, distribution, conc.index, cfg.concurrency),
+        Some(space) => {
+            let concurrencies = settings.behaviour.concurrencies;
+            Window::over_keys(params, space, distribution, conc.index, concurrencies)
+        }
     }
 }
 
@@ -413,7 +400,7 @@ mod tests {
     use std::sync::mpsc;
 
     use clap::Parser;
-    use shardslap_config::Args;
+    use shardslap_config::{Args, RunConfig};
 
     use super::*;
 
@@ -423,7 +410,7 @@ mod tests {
             .expect("a valid config");
         let block = Arc::new(CharBlock::generate(64, 1));
         let (give_back, spares) = mpsc::channel();
-        let state = ShardState::new(3, 5, block, spares, &cfg);
+        let state = ShardState::new(3, 5, block, spares, &RunSettings::of(&cfg));
         state.stats.borrow_mut().ops.record_get(1_000, 0);
 
         // No spare yet: new statistics of the same shard and CPU.

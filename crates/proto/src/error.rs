@@ -12,11 +12,15 @@ use std::fmt;
 /// is garbage, and the decoder says so instead of waiting for a newline forever.
 pub const MAX_LINE_LEN: usize = 2048;
 
+/// Longest key memcached accepts (`KEY_MAX_LENGTH`), in bytes. memaslap lifts this limit with
+/// `-B`, but memcached's binary protocol rejects longer keys too, so it holds in both protocols.
+pub const MAX_KEY_LEN: usize = 250;
+
 /// Largest value accepted in a response, in bytes (128 MiB).
 ///
 /// memcached's own ceiling (`-I`) is 1 GiB but defaults to 1 MiB; a larger length announced by a
 /// server is treated as corruption so a bad header cannot make the caller buffer gigabytes.
-pub const MAX_VALUE_LEN: usize = 128 << 20;
+pub const MAX_RESPONSE_VALUE_LEN: usize = 128 << 20;
 
 /// Number of bytes of an offending line kept in a [`LineSnippet`].
 pub const SNIPPET_LEN: usize = 32;
@@ -113,7 +117,7 @@ pub enum ProtoError {
         limit: usize,
     },
 
-    /// A response announced a value larger than [`MAX_VALUE_LEN`].
+    /// A response announced a value larger than [`MAX_RESPONSE_VALUE_LEN`].
     #[error("response announces a {value_len}-byte value, more than the {limit}-byte limit")]
     ValueTooLarge {
         /// The announced value length, in bytes.

@@ -9,7 +9,8 @@
 //! - [`ascii`]: text protocol, classic and meta commands (`encode_*`, [`ascii::decode`]).
 //! - [`binary`]: binary protocol (`encode_*`, [`binary::decode`]).
 //! - [`udp`]: the UDP frame header and [`udp::Reassembler`] for multi-datagram responses.
-//! - [`error`]: [`ProtoError`] and the limits ([`MAX_LINE_LEN`], [`MAX_VALUE_LEN`]).
+//! - [`error`]: [`ProtoError`] and the limits ([`MAX_KEY_LEN`], [`MAX_LINE_LEN`],
+//!   [`MAX_RESPONSE_VALUE_LEN`]).
 //!
 //! Every decoder has the same contract: `Ok(Some((response, len)))` for a complete response at
 //! the start of the buffer (the caller drops `len` bytes), `Ok(None)` for a prefix of one, and a
@@ -26,4 +27,4 @@ pub mod udp;
 #[cfg(test)]
 mod test_util;
 
-pub use error::{LineSnippet, ProtoError, MAX_LINE_LEN, MAX_VALUE_LEN};
+pub use error::{LineSnippet, ProtoError, MAX_KEY_LEN, MAX_LINE_LEN, MAX_RESPONSE_VALUE_LEN};

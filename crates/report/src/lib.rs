@@ -28,7 +28,9 @@ pub use latency::{
     add_histogram, empty_histogram, hdr_percentile_us, log2_bucket, LatencyStats, Percentile,
     LOG2_BUCKETS, PERCENTILES,
 };
-pub use report::{LatencySummary, OpSummary, Report, TimePoint, Warmup, PERIOD_HDR_SIGFIG};
+pub use report::{
+    LatencySummary, OpSummary, Report, TimePoint, Warmup, DEFAULT_PERIOD, PERIOD_HDR_SIGFIG,
+};
 pub use run_info::RunInfo;
 pub use stats::{merge_all, Counters, OpStats, ShardStats};
 pub use text::{render_banner, render_final, render_period, FinalLayout, PeriodTables};

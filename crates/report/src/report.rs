@@ -105,6 +105,10 @@ impl From<&OpStats> for OpSummary {
     }
 }
 
+/// The length of a time-series period when `-S` does not set one. The engine cuts periods
+/// with it; a result without `stat_freq_secs` was measured with it.
+pub const DEFAULT_PERIOD: Duration = Duration::from_secs(1);
+
 /// Significant digits of a time-series point's histogram: merged period
 /// percentiles are within 1%, which a plot over time cannot show, and the
 /// encoding is a fraction of a full-precision one (whose totals keep 3).

@@ -29,9 +29,9 @@
 
 use std::fmt;
 
-use crate::spec::{
-    check_proportion, check_range, SizeRange, WorkloadSpec, MAX_KEY_LEN, MIN_KEY_LEN,
-};
+use shardslap_proto::MAX_KEY_LEN;
+
+use crate::spec::{check_proportion, check_range, SizeRange, WorkloadSpec, MIN_KEY_LEN};
 
 /// A config file error with the 1-based line it was found on.
 ///

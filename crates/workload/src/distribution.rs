@@ -21,7 +21,9 @@
 //! (shuffled) unit.
 
 use crate::key::PREFIX_LEN;
-use crate::spec::{SizeRange, WorkloadSpec, MAX_KEY_LEN, MAX_VALUE_LEN, MIN_KEY_LEN};
+use shardslap_proto::MAX_KEY_LEN;
+
+use crate::spec::{SizeRange, WorkloadSpec, MAX_GENERATED_VALUE_LEN, MIN_KEY_LEN};
 
 /// Slots per distribution unit (memaslap's `UNIT_ITEMS_COUNT`).
 pub const UNIT_SLOTS: usize = 1024;
@@ -98,14 +100,14 @@ pub fn build_distribution(
     match fixed_value_len {
         Some(len) => value_lens.resize(slots, len),
         None => {
-            let value_avg = spec.avg_value_len().clamp(1, MAX_VALUE_LEN);
+            let value_avg = spec.avg_value_len().clamp(1, MAX_GENERATED_VALUE_LEN);
             for _ in 0..units {
                 fill_unit(&mut value_lens, &spec.values, value_avg, rng);
             }
         }
     }
     for len in &mut value_lens {
-        *len = (*len).min(MAX_VALUE_LEN);
+        *len = (*len).min(MAX_GENERATED_VALUE_LEN);
     }
 
     let max_span = key_lens

@@ -13,7 +13,9 @@ use std::str::FromStr;
 use crate::charblock::CharBlock;
 use crate::distribution::SlotShape;
 use crate::key::{KeyPrefix, PREFIX_LEN};
-use crate::spec::{MAX_KEY_LEN, PROP_EPSILON};
+use shardslap_proto::MAX_KEY_LEN;
+
+use crate::spec::PROP_EPSILON;
 use crate::window::{Op, OpKind, WindowParams};
 
 /// Largest key space: indexes (and their never-stored twins) fit the 60-bit prefix.

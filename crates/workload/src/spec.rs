@@ -8,13 +8,12 @@ use crate::cfg_file::{CfgErrorKind, Section};
 /// Shortest key memaslap accepts in a config file, in bytes.
 pub const MIN_KEY_LEN: usize = 16;
 
-/// Longest key memcached accepts (`KEY_MAX_LENGTH`), in bytes. memaslap lifts
-/// this limit with `-B`, but memcached's binary protocol rejects longer keys
-/// too, so shardslap applies it in both protocols.
-pub const MAX_KEY_LEN: usize = 250;
+use shardslap_proto::MAX_KEY_LEN;
 
-/// Largest value memaslap accepts (1 MiB), in bytes.
-pub const MAX_VALUE_LEN: usize = 1 << 20;
+/// Largest value a workload generates (memaslap's 1 MiB, memcached's default item size), in
+/// bytes: the bound on `-X` and on a `-F` value length. Not the protocol's limit on what a
+/// response may carry (`shardslap_proto::MAX_RESPONSE_VALUE_LEN`).
+pub const MAX_GENERATED_VALUE_LEN: usize = 1 << 20;
 
 /// Proportions at or below this count as zero: a `set_proportion` this small
 /// means "get-only" (memaslap's `PROP_ERROR`).
@@ -127,7 +126,7 @@ impl WorkloadSpec {
 
     /// Checks a spec built in code (specs from [`crate::parse_cfg`] always
     /// pass): at least one key and one value range, lengths within
-    /// [`MIN_KEY_LEN`]`..=`[`MAX_KEY_LEN`] and `1..=`[`MAX_VALUE_LEN`],
+    /// [`MIN_KEY_LEN`]`..=`[`MAX_KEY_LEN`] and `1..=`[`MAX_GENERATED_VALUE_LEN`],
     /// `start <= end`, proportions finite in `0..=1`, and not both command
     /// proportions zero.
     ///
@@ -174,7 +173,7 @@ pub(crate) fn check_range(section: Section, range: &SizeRange) -> Result<(), Cfg
             Section::Key if !(MIN_KEY_LEN..=MAX_KEY_LEN).contains(&len) => {
                 return Err(CfgErrorKind::KeyLenOutOfRange { len });
             }
-            Section::Value if !(1..=MAX_VALUE_LEN).contains(&len) => {
+            Section::Value if !(1..=MAX_GENERATED_VALUE_LEN).contains(&len) => {
                 return Err(CfgErrorKind::ValueLenOutOfRange { len });
             }
             _ => {}

@@ -19,7 +19,9 @@ use crate::charblock::CharBlock;
 use crate::distribution::SlotShape;
 use crate::key::{KeyPrefix, MAX_SHARDS, PREFIX_LEN};
 use crate::keyspace::{KeySpace, KeyWindow};
-use crate::spec::{MAX_KEY_LEN, PROP_EPSILON};
+use shardslap_proto::MAX_KEY_LEN;
+
+use crate::spec::PROP_EPSILON;
 
 /// Expiry given to items picked for expire verification (`-e`), in seconds.
 pub const EXPIRE_TIME_SECS: u32 = 60;

@@ -24,13 +24,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use io_uring::{opcode, types};
-use shardslap_config::RunConfig;
-use shardslap_workload::{Op, OpKind, MAX_KEY_LEN};
+use shardslap_config::Behaviour;
+use shardslap_proto::MAX_KEY_LEN;
+use shardslap_workload::{Op, OpKind};
 
-use crate::conn::Behaviour;
 use crate::link::LinkError;
+use crate::pacer;
 use crate::request::{self, Expect, Failure, Sent};
-use crate::routes::Routes;
 use crate::shard::{self, ExitGuard, ShardInputs, ShardMsg, ShardState, WARMUP_PROGRESS_EVERY};
 use crate::uring::{Completion, OpTag, Ring, Token};
 use crate::RunControl;
@@ -244,19 +244,19 @@ impl Driver {
         tx: Sender<ShardMsg>,
     ) -> Option<Driver> {
         let (first, _) = inputs.first()?;
-        let cfg: Arc<RunConfig> = first.cfg.clone();
+        // Every shard of a run has the same settings.
+        let run = first.spec.settings.clone();
         let control = first.control.clone();
-        let behaviour = Behaviour::of(&cfg);
+        let behaviour = run.behaviour;
         let settings = Settings {
             behaviour,
             limits: DrawLimits {
                 pipeline: behaviour.pipeline.max(1),
                 multi_get_keys: behaviour.multi_get_keys.max(1),
             },
-            stop: cfg.stop,
-            period: shard::period_of(&cfg),
+            stop: run.stop,
+            period: shard::period_of(run.stat_freq),
         };
-        let params = shard::window_params(&cfg);
         let mut shards = Vec::with_capacity(inputs.len());
         let mut concurrencies = Vec::new();
         let mut links = Vec::new();
@@ -265,10 +265,9 @@ impl Driver {
         for (slot, (input, guard)) in inputs.into_iter().enumerate() {
             let spec = &input.spec;
             for conc in &spec.concurrencies {
-                let window =
-                    shard::window_for(&input.cfg, params, &input.distribution, spec.shard, conc);
+                let window = shard::window_for(&run, &input.distribution, spec.shard, conc);
                 let rng = fastrand::Rng::with_seed(shard::conn_seed(
-                    input.cfg.seed,
+                    behaviour.seed,
                     spec.shard,
                     conc.local_index,
                 ));
@@ -281,11 +280,11 @@ impl Driver {
                     settings.limits.multi_get_keys,
                 ));
                 global_index.push(conc.index);
-                let routes = Routes::plan(&input.cfg, conc.server, &input.server_addrs);
+                let routes = &conc.routes;
                 let first_connection = connections.len();
-                for &(addr, _) in &routes.links {
+                for &(server, _) in &routes.links {
                     connections.push(Connection::new(
-                        addr,
+                        input.server_addrs[server],
                         index,
                         settings.limits.pipeline,
                         settings.limits.multi_get_keys,
@@ -293,8 +292,8 @@ impl Driver {
                 }
                 links.push(Links {
                     connections: (first_connection..connections.len()).collect(),
-                    set: routes.set,
-                    get: routes.get,
+                    set: routes.set.clone(),
+                    get: routes.get.clone(),
                     random: routes.random,
                     next: 0,
                 });
@@ -306,7 +305,7 @@ impl Driver {
                     spec.cpu,
                     input.block.clone(),
                     input.spares,
-                    &cfg,
+                    &run,
                 ),
                 _guard: guard,
                 unready: spec.concurrencies.len(),
@@ -461,10 +460,8 @@ impl Driver {
             slot.state.begin(start, self.settings.stop, stop_requested);
         }
         for index in 0..self.concurrencies.len() {
-            let pacer = self
-                .settings
-                .behaviour
-                .pacer(self.pacing_index[index], start);
+            let pacer =
+                pacer::for_concurrency(&self.settings.behaviour, self.pacing_index[index], start);
             self.concurrencies[index].start(pacer);
             self.queue(index);
         }

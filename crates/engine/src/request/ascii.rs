@@ -3,7 +3,8 @@
 use bytes::{BufMut, BytesMut};
 use shardslap_proto::ascii::{self as text, Response, StorageCommand};
 use shardslap_proto::ProtoError;
-use shardslap_workload::{CharBlock, Op, OpKind, Window, MAX_KEY_LEN};
+use shardslap_proto::MAX_KEY_LEN;
+use shardslap_workload::{CharBlock, Op, OpKind, Window};
 
 use super::reply::{finish_get, kind, on_value, Expect, Reply};
 

@@ -4,7 +4,8 @@
 use bytes::BytesMut;
 use shardslap_proto::binary::{self as wire, Opcode, Status};
 use shardslap_proto::ProtoError;
-use shardslap_workload::{CharBlock, Op, OpKind, Window, MAX_KEY_LEN};
+use shardslap_proto::MAX_KEY_LEN;
+use shardslap_workload::{CharBlock, Op, OpKind, Window};
 
 use super::reply::{finish_get, kind, on_hit, on_value, Expect, Reply};
 

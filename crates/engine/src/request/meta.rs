@@ -10,7 +10,8 @@
 use bytes::BytesMut;
 use shardslap_proto::ascii::{self as text, MetaKind, Response};
 use shardslap_proto::ProtoError;
-use shardslap_workload::{CharBlock, Op, OpKind, Window, MAX_KEY_LEN};
+use shardslap_proto::MAX_KEY_LEN;
+use shardslap_workload::{CharBlock, Op, OpKind, Window};
 
 use super::reply::{finish_get, kind, on_hit, on_value, Expect, Reply};
 

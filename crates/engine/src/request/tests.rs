@@ -8,10 +8,10 @@ use std::cell::Cell;
 use std::io::Write;
 
 use bytes::BytesMut;
-use shardslap_proto::ProtoError;
+use shardslap_proto::{ProtoError, MAX_KEY_LEN};
 use shardslap_report::ShardStats;
 use shardslap_workload::{
-    build_distribution, CharBlock, Op, OpKind, Window, WindowParams, WorkloadSpec, MAX_KEY_LEN,
+    build_distribution, CharBlock, Op, OpKind, Window, WindowParams, WorkloadSpec,
 };
 
 use super::{account, encode, parse, Expect, Outcome, Protocol, Reply};

@@ -7,8 +7,7 @@
 
 use bytes::BytesMut;
 
-/// Longest key memcached accepts, in bytes.
-pub const MAX_KEY_LEN: usize = 250;
+use crate::error::MAX_KEY_LEN;
 
 /// The classic storage commands sharing the `<cmd> <key> <flags> <exptime> <bytes>` shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -116,6 +115,37 @@ where
     I: IntoIterator<Item = &'k [u8]>,
 {
     put_multi(buf, b"gets", keys)
+}
+
+/// Length of what [`encode_multi_get`] appends for `keys` keys of `key_len` bytes each, so a
+/// caller can check that a request fits (one UDP datagram) without encoding it.
+pub fn multi_get_len(keys: usize, key_len: usize) -> usize {
+    if keys == 0 {
+        return 0;
+    }
+    b"get".len() + keys * (1 + key_len) + CRLF.len()
+}
+
+/// Length of what [`encode_storage`] appends for `cmd` with a `key_len`-byte key and a
+/// `value_len`-byte value; see [`multi_get_len`].
+pub fn storage_len(
+    cmd: StorageCommand,
+    key_len: usize,
+    flags: u32,
+    exptime: u32,
+    value_len: usize,
+    noreply: bool,
+) -> usize {
+    let digits = |n: u64| itoa::Buffer::new().format(n).len();
+    let fields = [u64::from(flags), u64::from(exptime), value_len as u64];
+    cmd.as_bytes().len()
+        + 1
+        + key_len
+        + fields.iter().map(|&n| 1 + digits(n)).sum::<usize>()
+        + if noreply { NOREPLY.len() } else { 0 }
+        + CRLF.len()
+        + value_len
+        + CRLF.len()
 }
 
 /// Appends `<cmd> <key> <flags> <exptime> <bytes>[ <cas>][ noreply]\r\n<value>\r\n`.

@@ -5,7 +5,7 @@
 //! both) is what lets the decoder reject garbage after a byte or two instead of waiting for a
 //! newline, while never rejecting a prefix of a response it would accept whole.
 
-use crate::error::{LineSnippet, ProtoError, MAX_LINE_LEN, MAX_VALUE_LEN};
+use crate::error::{LineSnippet, ProtoError, MAX_LINE_LEN, MAX_RESPONSE_VALUE_LEN};
 
 /// The start of the buffer, seen as one line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -226,7 +226,7 @@ fn trim_spaces(s: &[u8]) -> &[u8] {
 pub(super) struct ValueHeader<'a> {
     pub(super) key: &'a [u8],
     pub(super) flags: u32,
-    /// Length of the data block, in bytes (at most [`MAX_VALUE_LEN`]).
+    /// Length of the data block, in bytes (at most [`MAX_RESPONSE_VALUE_LEN`]).
     pub(super) data_len: usize,
     pub(super) cas: Option<u64>,
 }
@@ -262,14 +262,14 @@ pub(super) fn parse_value_header<'a>(
     })
 }
 
-/// Parses a data length: `None` if not a number, `Some(Err)` if above [`MAX_VALUE_LEN`].
+/// Parses a data length: `None` if not a number, `Some(Err)` if above [`MAX_RESPONSE_VALUE_LEN`].
 pub(super) fn parse_data_len(digits: &[u8]) -> Option<Result<usize, ProtoError>> {
     let value_len = parse_u64(digits)?;
     Some(match usize::try_from(value_len) {
-        Ok(len) if len <= MAX_VALUE_LEN => Ok(len),
+        Ok(len) if len <= MAX_RESPONSE_VALUE_LEN => Ok(len),
         _ => Err(ProtoError::ValueTooLarge {
             value_len,
-            limit: MAX_VALUE_LEN,
+            limit: MAX_RESPONSE_VALUE_LEN,
         }),
     })
 }
@@ -399,7 +399,7 @@ mod tests {
             parse_value_header(b"", b"k 0 134217729"),
             Err(ProtoError::ValueTooLarge {
                 value_len: 134_217_729,
-                limit: MAX_VALUE_LEN
+                limit: MAX_RESPONSE_VALUE_LEN
             })
         );
     }

@@ -17,7 +17,7 @@ pub use decode::decode;
 pub use encode::{
     encode_cas, encode_decr, encode_delete, encode_get, encode_gets, encode_incr, encode_md,
     encode_mg, encode_mn, encode_ms, encode_ms_item, encode_multi_get, encode_multi_gets,
-    encode_stats, encode_storage, encode_touch, encode_version, is_valid_key, StorageCommand,
-    MAX_KEY_LEN,
+    encode_stats, encode_storage, encode_touch, encode_version, is_valid_key, multi_get_len,
+    storage_len, StorageCommand,
 };
 pub use response::{MetaKind, MetaResponse, Response, Stats, StatsIter, Value, Values, ValuesIter};

@@ -5,7 +5,7 @@ use bytes::BytesMut;
 use proptest::prelude::*;
 
 use super::*;
-use crate::error::{LineSnippet, ProtoError, MAX_LINE_LEN, MAX_VALUE_LEN};
+use crate::error::{LineSnippet, ProtoError, MAX_KEY_LEN, MAX_LINE_LEN, MAX_RESPONSE_VALUE_LEN};
 use crate::test_util::{check_stream, same_error};
 
 /// An owned `VALUE` block: key, flags, cas, data.
@@ -135,6 +135,32 @@ fn encode_storage_commands() {
     }
     let got = encoded(|b| encode_storage(b, StorageCommand::Set, b"k", u32::MAX, 0, b"", true));
     assert_eq!(got, b"set k 4294967295 0 0 noreply\r\n\r\n");
+}
+
+proptest! {
+    /// The lengths asked before encoding (a UDP request must fit one datagram) are what
+    /// encoding writes.
+    #[test]
+    fn request_lengths_match_what_is_encoded(
+        keys in 0usize..8,
+        key_len in 1usize..=MAX_KEY_LEN,
+        flags in any::<u32>(),
+        exptime in any::<u32>(),
+        value_len in 0usize..3000,
+        noreply in any::<bool>(),
+    ) {
+        let key = vec![b'k'; key_len];
+        let get = encoded(|b| {
+            encode_multi_get(b, std::iter::repeat(&key[..]).take(keys));
+        });
+        prop_assert_eq!(multi_get_len(keys, key_len), get.len());
+        let value = vec![b'v'; value_len];
+        let set = encoded(|b| {
+            encode_storage(b, StorageCommand::Set, &key, flags, exptime, &value, noreply);
+        });
+        let len = storage_len(StorageCommand::Set, key_len, flags, exptime, value_len, noreply);
+        prop_assert_eq!(len, set.len());
+    }
 }
 
 #[test]
@@ -532,11 +558,11 @@ fn malformed_value_headers() {
 
 #[test]
 fn value_too_large_is_rejected_at_the_header() {
-    let too_big = MAX_VALUE_LEN as u64 + 1;
+    let too_big = MAX_RESPONSE_VALUE_LEN as u64 + 1;
     let input = format!("VALUE k 0 {too_big}\r\n");
     let error = ProtoError::ValueTooLarge {
         value_len: too_big,
-        limit: MAX_VALUE_LEN,
+        limit: MAX_RESPONSE_VALUE_LEN,
     };
     check_garbage(input.as_bytes(), error.clone(), input.len());
     let input = format!("VA {too_big} f\r\n");

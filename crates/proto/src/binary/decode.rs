@@ -2,7 +2,7 @@
 //! allocating or copying.
 
 use super::types::{Opcode, Status, HEADER_LEN, RESPONSE_MAGIC};
-use crate::error::{ProtoError, MAX_VALUE_LEN};
+use crate::error::{ProtoError, MAX_RESPONSE_VALUE_LEN};
 
 /// One binary response, borrowing its body from the receive buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,7 +70,7 @@ fn be_u32(header: &[u8; HEADER_LEN], at: usize) -> u32 {
 ///
 /// - [`ProtoError::BadMagic`] as soon as the first byte is not `0x81`.
 /// - [`ProtoError::BinaryBodyTooShort`] when the header's body length is below extras + key.
-/// - [`ProtoError::ValueTooLarge`] when the value would exceed [`MAX_VALUE_LEN`], so a corrupt
+/// - [`ProtoError::ValueTooLarge`] when the value would exceed [`MAX_RESPONSE_VALUE_LEN`], so a corrupt
 ///   header cannot make the caller wait for gigabytes.
 pub fn decode(buf: &[u8]) -> Result<Option<(BinaryResponse<'_>, usize)>, ProtoError> {
     let Some(&magic) = buf.first() else {
@@ -102,10 +102,10 @@ pub fn decode(buf: &[u8]) -> Result<Option<(BinaryResponse<'_>, usize)>, ProtoEr
             key_len,
         });
     };
-    if value_len > MAX_VALUE_LEN {
+    if value_len > MAX_RESPONSE_VALUE_LEN {
         return Err(ProtoError::ValueTooLarge {
             value_len: value_len as u64,
-            limit: MAX_VALUE_LEN,
+            limit: MAX_RESPONSE_VALUE_LEN,
         });
     }
     let total_len = HEADER_LEN + body_len_bytes;

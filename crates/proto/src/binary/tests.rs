@@ -5,7 +5,7 @@ use bytes::BytesMut;
 use proptest::prelude::*;
 
 use super::*;
-use crate::error::{ProtoError, MAX_VALUE_LEN};
+use crate::error::{ProtoError, MAX_RESPONSE_VALUE_LEN};
 use crate::test_util::check_stream;
 
 /// Owned copy of a [`BinaryResponse`].
@@ -387,7 +387,7 @@ fn huge_body_is_value_too_large_at_the_header() {
     wire.extend_from_slice(&[0; 100]);
     let error = ProtoError::ValueTooLarge {
         value_len: u64::from(u32::MAX),
-        limit: MAX_VALUE_LEN,
+        limit: MAX_RESPONSE_VALUE_LEN,
     };
     check_stream::<Owned, _>(&wire, decode_owned, &[], Some((error, HEADER_LEN)));
 }

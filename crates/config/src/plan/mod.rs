@@ -1,17 +1,54 @@
-//! [`RunConfig`] → [`ShardPlan`]: which CPU each shard runs on, which
-//! concurrencies it owns, which server each talks to and how many
-//! operations each may issue under `-x`. Pure arithmetic, no I/O.
+//! [`RunConfig`] → [`ShardPlan`]: everything the engine needs, decided once. Which CPU each
+//! shard runs on, which concurrencies it owns, which server each talks to over which sockets
+//! (`routes`), how many operations each may issue under `-x`, and what every shard shares
+//! (`settings`: per-request behaviour, window parameters). Pure arithmetic, no I/O: servers
+//! are named by index, resolved by the engine's preflight.
+
+use std::time::Duration;
+
+use shardslap_workload::WorkloadSpec;
 
 use crate::{RunConfig, StopCondition};
 
-/// Everything each shard needs to know about its share of the run.
+mod routes;
+mod settings;
+
+pub use routes::{Routes, SocketKind};
+pub use settings::{Behaviour, RunSettings};
+
+/// Everything a run needs to know, split by shard.
 #[derive(Debug, Clone)]
 pub struct ShardPlan {
     /// One entry per shard, indexed by shard.
     pub shards: Vec<ShardSpec>,
+    /// The run's seed: the value bytes and value lengths are drawn from it.
+    pub seed: u64,
+    /// Key and value sizes the value lengths are drawn from.
+    pub workload: WorkloadSpec,
+    /// `-X`: one value length for every item.
+    pub fixed_value_len: Option<usize>,
+    /// `-w`: the value lengths are drawn for a window of this many items.
+    pub window_len: usize,
+    /// `-S`, for the main thread's periods.
+    pub stat_freq: Option<Duration>,
+    /// `--start-at` (Unix seconds).
+    pub start_at: Option<f64>,
 }
 
-/// One shard's share: its CPU and its concurrencies.
+impl ShardPlan {
+    /// The most sockets any concurrency opens.
+    #[must_use]
+    pub fn max_links_per_concurrency(&self) -> usize {
+        self.shards
+            .iter()
+            .flat_map(|shard| &shard.concurrencies)
+            .map(|conc| conc.routes.links.len())
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// One shard's share, self-contained: its CPU, its concurrencies and the run-wide settings.
 #[derive(Debug, Clone)]
 pub struct ShardSpec {
     /// 0-based shard index.
@@ -23,10 +60,12 @@ pub struct ShardSpec {
     /// This shard's share of `-x` (the sum over its concurrencies); `None`
     /// in time mode.
     pub ops_budget: Option<u64>,
+    /// What every shard of the run shares.
+    pub settings: RunSettings,
 }
 
 /// One closed-loop virtual client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConcurrencySpec {
     /// Global concurrency index `i` in `0..concurrency`.
     pub index: usize,
@@ -37,6 +76,8 @@ pub struct ConcurrencySpec {
     /// This concurrency's share of `-x`; `None` in time mode. The shares
     /// add up to exactly `x`: the first `x % c` get one more.
     pub ops_budget: Option<u64>,
+    /// Its sockets and which requests go on which.
+    pub routes: Routes,
 }
 
 /// Splits the run over shards. Concurrencies are dealt out in contiguous
@@ -54,6 +95,7 @@ pub fn plan(cfg: &RunConfig) -> ShardPlan {
         StopCondition::Ops(ops) => Some(even_share(ops, concurrency, index as u64)),
         StopCondition::Time(_) => None,
     };
+    let settings = RunSettings::of(cfg);
     let mut first_index = 0;
     let shards = (0..shard_count)
         .map(|shard| {
@@ -65,6 +107,7 @@ pub fn plan(cfg: &RunConfig) -> ShardPlan {
                     local_index,
                     server: index % server_count,
                     ops_budget: ops_budget(index),
+                    routes: Routes::plan(cfg.transport, index % server_count, server_count),
                 })
                 .collect();
             first_index += len;
@@ -82,10 +125,19 @@ pub fn plan(cfg: &RunConfig) -> ShardPlan {
                     StopCondition::Time(_) => None,
                 },
                 concurrencies,
+                settings: settings.clone(),
             }
         })
         .collect();
-    ShardPlan { shards }
+    ShardPlan {
+        shards,
+        seed: cfg.seed,
+        workload: cfg.workload.clone(),
+        fixed_value_len: cfg.fixed_value_len,
+        window_len: cfg.window_len,
+        stat_freq: cfg.stat_freq,
+        start_at: cfg.start_at,
+    }
 }
 
 /// Part `i` of `total` split into `parts` near-equal parts: `total / parts`,
@@ -169,6 +221,25 @@ mod tests {
         assert_eq!(budgets, [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0]);
         let shard_budgets: Vec<Option<u64>> = plan.shards.iter().map(|s| s.ops_budget).collect();
         assert_eq!(shard_budgets, [Some(8), Some(2)]);
+    }
+
+    #[test]
+    fn each_concurrency_carries_its_routes_and_each_shard_the_settings() {
+        let cfg = cfg(&["-s", "a,b,c", "-c", "4", "-T", "2", "-p", "2", "-n", "2"]);
+        let plan = plan(&cfg);
+        for c in plan.shards.iter().flat_map(|s| &s.concurrencies) {
+            assert_eq!(c.routes, Routes::plan(cfg.transport, c.server, 3));
+        }
+        assert_eq!(
+            plan.max_links_per_concurrency(),
+            6,
+            "-n 2 to each of 3 servers"
+        );
+        assert!(plan
+            .shards
+            .iter()
+            .all(|s| s.settings == RunSettings::of(&cfg)));
+        assert_eq!((plan.seed, plan.window_len), (cfg.seed, cfg.window_len));
     }
 
     proptest! {

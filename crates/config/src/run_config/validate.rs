@@ -1,155 +1,30 @@
-//! [`Args`] → [`RunConfig`]: every flag parsed, range-checked and
-//! cross-checked, the `-F` workload loaded and the CPU set resolved. The
-//! one place that decides what a run will do; later stages only read it.
+//! [`Args`] → [`RunConfig`]: each flag parsed and range-checked, the flags cross-checked
+//! (the exclusive choices in `choices`), `-F` loaded; what is allowed but probably not meant
+//! becomes a warning.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use shardslap_workload::{parse_cfg_file, KeySpace, WorkloadSpec, MAX_VALUE_LEN};
+use shardslap_workload::{parse_cfg_file, WorkloadSpec, MAX_GENERATED_VALUE_LEN};
 
-use crate::cpuset::{affinity_cpus, format_cpu_list, parse_cpu_list};
+use super::choices::{pacing, protocol, transport};
+use super::{JsonTarget, Pacing, RunConfig, StopCondition, Transport, DEFAULT_RUN_TIME, POSITIVE};
+use crate::cpuset::{format_cpu_list, parse_cpu_list};
 use crate::error::os_reason;
 use crate::server::parse_servers;
 use crate::value::{parse_count, parse_duration};
-use crate::{Args, ConfigError, Protocol, ServerAddr};
+use crate::{Args, ConfigError};
 
-/// Run time when neither `-t` nor `-x` is given (memaslap's 600 s).
-pub const DEFAULT_RUN_TIME: Duration = Duration::from_secs(600);
-
-const POSITIVE: &str = "must be at least 1";
 const PROPORTION: &str = "must be a proportion in (0, 1]";
-
-/// When the run stops.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StopCondition {
-    /// After this long (`-t`); JSON `{"time_secs": 600.0}`.
-    #[serde(rename = "time_secs", serialize_with = "secs::serialize")]
-    Time(Duration),
-    /// After this many operations in total (`-x`); JSON `{"ops": 100}`.
-    Ops(u64),
-}
-
-/// Where `--json` writes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum JsonTarget {
-    /// `--json -`.
-    Stdout,
-    /// `--json PATH`.
-    File(PathBuf),
-}
-
-impl serde::Serialize for JsonTarget {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
-            JsonTarget::Stdout => serializer.serialize_str("-"),
-            JsonTarget::File(path) => path.serialize(serializer),
-        }
-    }
-}
-
-/// A validated run: what to send, where, how hard and for how long.
-///
-/// Serializes to JSON with durations as seconds (`*_secs` fields), servers
-/// as `host:port` strings and the seed, so a report says how to repeat it.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct RunConfig {
-    /// `-s`, parsed; not resolved (the engine's preflight does that).
-    pub servers: Vec<ServerAddr>,
-    /// `-s` as given, for memaslap's `servers:` banner line.
-    pub servers_raw: String,
-    /// Number of shards (threads), `-T`; defaults to `cores.len()`.
-    pub shards: usize,
-    /// CPU ids shards are pinned to, round-robin (`--cores` or the affinity mask).
-    pub cores: Vec<usize>,
-    /// Total concurrencies (closed-loop clients), `-c`.
-    pub concurrency: usize,
-    /// TCP connections per concurrency, `-n`.
-    pub conns_per_concurrency: usize,
-    /// `-t` or `-x`.
-    pub stop: StopCondition,
-    /// Key/value size distributions and the set/get mix (`-F` or the default).
-    pub workload: WorkloadSpec,
-    /// `-F` path, if any.
-    pub cfg_file: Option<PathBuf>,
-    /// `--keys` and its companions: a fixed key space instead of memaslap's window.
-    pub key_space: Option<KeySpace>,
-    /// `--rate` and its companions: an open loop instead of memaslap's closed one.
-    pub open_loop: Option<crate::OpenLoop>,
-    /// Task window per concurrency in items, `-w`.
-    pub window_len: usize,
-    /// `-X`: one value length in bytes for every item.
-    pub fixed_value_len: Option<usize>,
-    /// `-v`: proportion of gets verified; 0 = off.
-    pub verify: f64,
-    /// `-d`: keys per multi-get; 1 = single get.
-    pub multi_get_keys: usize,
-    /// `-S`: periodic statistics interval.
-    #[serde(rename = "stat_freq_secs", serialize_with = "secs::serialize_option")]
-    pub stat_freq: Option<Duration>,
-    /// `-e`: proportion of items stored with an expiry; 0 = off.
-    pub exp_verify: f64,
-    /// `-o`: proportion of sets that overwrite; 0 = off.
-    pub overwrite: f64,
-    /// `-R`, also forced on by `-p`.
-    pub reconnect: bool,
-    /// `-U`.
-    pub udp: bool,
-    /// `-a`.
-    pub facebook: bool,
-    /// `--protocol`, or `-B` for binary; JSON `"binary"` and `"protocol"`.
-    #[serde(flatten)]
-    pub protocol: Protocol,
-    /// `-P` in ops/s; `None` = unlimited.
-    pub tps_limit: Option<u64>,
-    /// `-p`: servers each set is written to; 0 = off.
-    pub rep_write: usize,
-    /// `-b`.
-    pub verbose: bool,
-    /// `--json`.
-    pub json: Option<JsonTarget>,
-    /// `--hdr-log`: where the HdrHistogram interval log goes.
-    pub hdr_log: Option<PathBuf>,
-    /// `--timeseries`: where the time series streams to (JSON lines) instead of memory.
-    pub timeseries_file: Option<PathBuf>,
-    /// Master seed (`--seed`, or from the clock).
-    pub seed: u64,
-    /// `--pipeline`: requests in flight per connection.
-    pub pipeline: usize,
-    /// `--timeout` for connects and requests.
-    #[serde(rename = "timeout_secs", serialize_with = "secs::serialize")]
-    pub timeout: Duration,
-    /// `-q`.
-    pub quiet: bool,
-    /// `--start-at`: the wall-clock instant (Unix seconds) the measured run starts at.
-    pub start_at: Option<f64>,
-    /// Things that are allowed but probably not meant, one line each, for
-    /// the binary to print before the run.
-    #[serde(skip)]
-    pub warnings: Vec<String>,
-}
-
-impl RunConfig {
-    /// Validates `args`, reads the `-F` file and this process's CPU
-    /// affinity mask.
-    ///
-    /// # Errors
-    ///
-    /// The first problem found, as a one-line [`ConfigError`] naming the
-    /// flag and the value.
-    pub fn from_args(args: Args) -> Result<RunConfig, ConfigError> {
-        build(args, &affinity_cpus()?)
-    }
-}
 
 /// [`RunConfig::from_args`] with the affinity mask passed in, so tests do
 /// not depend on the machine.
-pub(crate) fn build(args: Args, allowed_cpus: &[usize]) -> Result<RunConfig, ConfigError> {
+pub(crate) fn build(mut args: Args, allowed_cpus: &[usize]) -> Result<RunConfig, ConfigError> {
     let mut warnings = Vec::new();
     let key_space = crate::key_space::key_space(&args)?;
     let open_loop = crate::open_loop::open_loop(&args)?;
 
-    let servers_raw = args.servers.ok_or(ConfigError::NoServers)?;
+    let servers_raw = args.servers.take().ok_or(ConfigError::NoServers)?;
     let servers = parse_servers(&servers_raw)?;
 
     let cores = match &args.cores {
@@ -193,11 +68,6 @@ pub(crate) fn build(args: Args, allowed_cpus: &[usize]) -> Result<RunConfig, Con
     }
 
     let conns_per_concurrency = at_least_one("--conn-sock", args.conn_sock)?;
-    if args.udp && conns_per_concurrency > 1 {
-        return Err(ConfigError::UdpConnSock {
-            conn_sock: conns_per_concurrency,
-        });
-    }
 
     let run_time = args
         .time
@@ -225,13 +95,13 @@ pub(crate) fn build(args: Args, allowed_cpus: &[usize]) -> Result<RunConfig, Con
     let fixed_value_len = args
         .fixed_size
         .map(|len| {
-            if (1..=MAX_VALUE_LEN).contains(&len) {
+            if (1..=MAX_GENERATED_VALUE_LEN).contains(&len) {
                 Ok(len)
             } else {
                 Err(ConfigError::invalid(
                     "--fixed-size",
                     len.to_string(),
-                    format!("must be a value length in 1..={MAX_VALUE_LEN} bytes"),
+                    format!("must be a value length in 1..={MAX_GENERATED_VALUE_LEN} bytes"),
                 ))
             }
         })
@@ -248,85 +118,25 @@ pub(crate) fn build(args: Args, allowed_cpus: &[usize]) -> Result<RunConfig, Con
         .map(|raw| positive_duration("--stat-freq", raw))
         .transpose()?;
 
-    let protocol = protocol(args.binary, args.protocol)?;
-    // UDP carries the classic text protocol only (memaslap's -B -U sends nothing at all).
-    let udp_flag = if args.udp { "--udp" } else { "--facebook" };
-    match protocol {
-        Protocol::Binary if args.udp || args.facebook => {
-            return Err(ConfigError::Conflict {
-                flag: "--binary",
-                other: udp_flag,
-            });
-        }
-        Protocol::Meta if args.udp || args.facebook => {
-            return Err(ConfigError::Conflict {
-                flag: "--protocol meta",
-                other: udp_flag,
-            });
-        }
-        _ => {}
-    }
-    if args.facebook {
-        if multi_get_keys < 2 {
-            return Err(ConfigError::FacebookNeedsDivision {
-                division: multi_get_keys,
-            });
-        }
-        if args.udp {
-            return Err(ConfigError::Conflict {
-                flag: "--facebook",
-                other: "--udp",
-            });
-        }
-        if args.rep_write.is_some() {
-            return Err(ConfigError::Conflict {
-                flag: "--facebook",
-                other: "--rep-write",
-            });
-        }
-    }
-
-    let rep_write = match args.rep_write {
-        None => 0,
-        Some(rep_write) => {
-            at_least_one("--rep-write", rep_write)?;
-            if args.udp {
-                return Err(ConfigError::Conflict {
-                    flag: "--rep-write",
-                    other: "--udp",
-                });
-            }
-            if servers.len() < 2 {
-                return Err(ConfigError::RepWriteNeedsServers {
-                    servers: servers.len(),
-                });
-            }
-            if rep_write > servers.len() {
-                return Err(ConfigError::RepWriteTooLarge {
-                    rep_write,
-                    servers: servers.len(),
-                });
-            }
-            rep_write
-        }
-    };
+    let protocol = protocol(&args)?;
+    let transport = transport(&args, conns_per_concurrency, multi_get_keys, servers.len())?;
     // memaslap: replicated writes need reconnecting to survive a lost server.
-    let reconnect = args.reconnect || rep_write > 0;
+    let reconnect = args.reconnect || transport.replication().is_some();
 
-    let tps_limit = args
+    let tps = args
         .tps
         .as_deref()
         .map(|raw| parse_count("--tps", raw))
-        .transpose()?
-        .filter(|&rate| rate > 0);
+        .transpose()?;
+    let pacing = pacing(tps, open_loop);
 
     let pipeline = at_least_one("--pipeline", args.pipeline)?;
     if pipeline > 1 {
         // UDP has one request per datagram and -P paces single requests.
-        let other = match (args.udp, args.facebook, &tps_limit) {
-            (true, _, _) => Some("--udp"),
-            (_, true, _) => Some("--facebook"),
-            (_, _, Some(_)) => Some("--tps"),
+        let other = match (transport, pacing) {
+            (Transport::Udp, _) => Some("--udp"),
+            (Transport::Facebook { .. }, _) => Some("--facebook"),
+            (_, Pacing::Tps { .. }) => Some("--tps"),
             _ => None,
         };
         if let Some(other) = other {
@@ -355,13 +165,14 @@ pub(crate) fn build(args: Args, allowed_cpus: &[usize]) -> Result<RunConfig, Con
 
     Ok(RunConfig {
         key_space,
-        open_loop,
         servers,
         servers_raw,
         shards,
         cores,
         concurrency,
-        conns_per_concurrency,
+        transport,
+        protocol,
+        pacing,
         stop,
         workload,
         cfg_file: args.cfg_cmd,
@@ -373,11 +184,6 @@ pub(crate) fn build(args: Args, allowed_cpus: &[usize]) -> Result<RunConfig, Con
         exp_verify,
         overwrite,
         reconnect,
-        udp: args.udp,
-        facebook: args.facebook,
-        protocol,
-        tps_limit,
-        rep_write,
         verbose: args.verbose,
         json,
         hdr_log: args.hdr_log,
@@ -436,27 +242,11 @@ fn at_least_one(flag: &'static str, n: usize) -> Result<usize, ConfigError> {
     Ok(n)
 }
 
-/// An optional proportion flag: absent is 0 (off), present must be in (0, 1].
-/// `--protocol`, with `-B` as memaslap's spelling of `--protocol binary`.
-fn protocol(binary: bool, chosen: Option<Protocol>) -> Result<Protocol, ConfigError> {
-    match (binary, chosen) {
-        (false, chosen) => Ok(chosen.unwrap_or_default()),
-        (true, None | Some(Protocol::Binary)) => Ok(Protocol::Binary),
-        (true, Some(Protocol::Ascii)) => Err(ConfigError::Conflict {
-            flag: "--binary",
-            other: "--protocol ascii",
-        }),
-        (true, Some(Protocol::Meta)) => Err(ConfigError::Conflict {
-            flag: "--binary",
-            other: "--protocol meta",
-        }),
-    }
-}
-
-fn proportion(flag: &'static str, p: Option<f64>) -> Result<f64, ConfigError> {
+/// An optional proportion flag: absent is off, present must be in (0, 1].
+fn proportion(flag: &'static str, p: Option<f64>) -> Result<Option<f64>, ConfigError> {
     match p {
-        None => Ok(0.0),
-        Some(p) if p > 0.0 && p <= 1.0 => Ok(p),
+        None => Ok(None),
+        Some(p) if p > 0.0 && p <= 1.0 => Ok(Some(p)),
         Some(p) => Err(ConfigError::invalid(flag, p.to_string(), PROPORTION)),
     }
 }
@@ -504,115 +294,14 @@ fn seed_from_clock() -> u64 {
         .map_or(0, |since| since.as_nanos() as u64)
 }
 
-/// Durations as seconds (f64) in JSON.
-mod secs {
-    use std::time::Duration;
-
-    use serde::Serializer;
-
-    pub(super) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_f64(d.as_secs_f64())
-    }
-
-    pub(super) fn serialize_option<S: Serializer>(
-        d: &Option<Duration>,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        match d {
-            Some(d) => s.serialize_some(&d.as_secs_f64()),
-            None => s.serialize_none(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use clap::{CommandFactory, Parser};
+    use clap::Parser;
     use shardslap_workload::parse_cfg;
 
     use super::*;
-
-    /// The affinity mask the tests pretend to have.
-    const ALLOWED: [usize; 2] = [0, 1];
-
-    fn parse(argv: &[&str]) -> Result<RunConfig, ConfigError> {
-        let args = Args::try_parse_from(std::iter::once("shardslap").chain(argv.iter().copied()))
-            .unwrap_or_else(|err| panic!("clap rejected {argv:?}: {err}"));
-        build(args, &ALLOWED)
-    }
-
-    fn ok(argv: &[&str]) -> RunConfig {
-        parse(argv).unwrap_or_else(|err| panic!("{argv:?}: {err}"))
-    }
-
-    fn err(argv: &[&str]) -> String {
-        match parse(argv) {
-            Ok(cfg) => panic!("{argv:?} was accepted: {cfg:?}"),
-            Err(err) => err.to_string(),
-        }
-    }
-
-    /// A file under the temp dir that is removed when dropped.
-    struct TempFile(PathBuf);
-
-    impl TempFile {
-        fn new(name: &str, text: &str) -> TempFile {
-            let path = std::env::temp_dir()
-                .join(format!("shardslap-config-{}-{name}", std::process::id()));
-            std::fs::write(&path, text).unwrap();
-            TempFile(path)
-        }
-
-        fn path(&self) -> &str {
-            self.0.to_str().unwrap()
-        }
-    }
-
-    impl Drop for TempFile {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_file(&self.0);
-        }
-    }
-
-    #[test]
-    fn clap_definition_is_consistent() {
-        Args::command().debug_assert();
-    }
-
-    #[test]
-    fn version_and_help() {
-        let mut command = Args::command();
-        assert_eq!(
-            command.render_version(),
-            format!(
-                "shardslap {} (memaslap v1.0 compatible)\n",
-                env!("CARGO_PKG_VERSION")
-            )
-        );
-        let help = command.render_long_help().to_string();
-        for needle in [
-            "--win-size",
-            "win_size",
-            "--stat-freq",
-            "stat_freq",
-            "-V, --version",
-        ] {
-            assert!(help.contains(needle), "help lacks {needle}:\n{help}");
-        }
-    }
-
-    #[test]
-    fn servers_fall_back_to_memcached_servers_env() {
-        let command = Args::command();
-        let servers = command
-            .get_arguments()
-            .find(|arg| arg.get_id() == "servers")
-            .unwrap();
-        assert_eq!(
-            servers.get_env(),
-            Some(std::ffi::OsStr::new("MEMCACHED_SERVERS"))
-        );
-    }
+    use crate::run_config::test_support::{err, ok, TempFile, ALLOWED};
+    use crate::run_config::{Protocol, Replication};
 
     #[test]
     fn no_servers_is_an_error() {
@@ -754,23 +443,6 @@ mod tests {
     }
 
     #[test]
-    fn clap_rejects_malformed_values_naming_the_flag() {
-        let cases: [(&[&str], &str); 5] = [
-            (&["-c", "many"], "--concurrency"),
-            (&["-x", "-1"], "'-1'"),
-            (&["--protocol", "text"], "--protocol"),
-            (&["-v", "half"], "--verify"),
-            (&["--json", ""], "--json"),
-        ];
-        for (argv, flag) in cases {
-            let argv = ["shardslap", "-s", "a"].iter().chain(argv);
-            let err = Args::try_parse_from(argv).unwrap_err();
-            assert_eq!(err.exit_code(), 2);
-            assert!(err.to_string().contains(flag), "{err}");
-        }
-    }
-
-    #[test]
     fn defaults_match_memaslap_where_it_is_sane() {
         let cfg = ok(&["-s", "127.0.0.1"]);
         assert_eq!(cfg.servers_raw, "127.0.0.1");
@@ -778,18 +450,22 @@ mod tests {
         assert_eq!(cfg.cores, ALLOWED);
         assert_eq!(cfg.shards, 2);
         assert_eq!(cfg.concurrency, 16);
-        assert_eq!(cfg.conns_per_concurrency, 1);
+        assert_eq!(cfg.transport.conns_per_concurrency(), 1);
         assert_eq!(cfg.stop, StopCondition::Time(Duration::from_secs(600)));
         assert_eq!(cfg.workload, WorkloadSpec::memaslap_default());
         assert_eq!(cfg.cfg_file, None);
         assert_eq!(cfg.window_len, 10_240);
         assert_eq!(cfg.fixed_value_len, None);
-        assert_eq!((cfg.verify, cfg.exp_verify, cfg.overwrite), (0.0, 0.0, 0.0));
+        assert_eq!(
+            (cfg.verify, cfg.exp_verify, cfg.overwrite),
+            (None, None, None)
+        );
         assert_eq!(cfg.multi_get_keys, 1);
         assert_eq!(cfg.stat_freq, None);
-        assert!(!(cfg.reconnect || cfg.udp || cfg.facebook || cfg.verbose));
-        assert_eq!(cfg.tps_limit, None);
-        assert_eq!(cfg.rep_write, 0);
+        assert!(!(cfg.reconnect || cfg.transport.uses_datagrams() || cfg.verbose));
+        assert_eq!(cfg.protocol, Protocol::Ascii);
+        assert_eq!(cfg.pacing, Pacing::Unpaced);
+        assert_eq!(cfg.transport.replication(), None);
         assert_eq!(cfg.json, None);
         assert_ne!(cfg.seed, 0);
         assert_eq!(cfg.pipeline, 1);
@@ -813,9 +489,15 @@ mod tests {
         assert_eq!(ok(&["-s", "a", "-w", "10k"]).window_len, 10_240);
         assert_eq!(ok(&["-s", "a", "-w", "1m"]).window_len, 1 << 20);
         assert_eq!(ok(&["-s", "a", "-w", "100"]).window_len, 100);
-        assert_eq!(ok(&["-s", "a", "-P", "40k"]).tps_limit, Some(40_960));
-        assert_eq!(ok(&["-s", "a", "-P", "5000"]).tps_limit, Some(5000));
-        assert_eq!(ok(&["-s", "a", "-P", "0"]).tps_limit, None);
+        assert_eq!(
+            ok(&["-s", "a", "-P", "40k"]).pacing.tps_limit(),
+            Some(40_960)
+        );
+        assert_eq!(
+            ok(&["-s", "a", "-P", "5000"]).pacing.tps_limit(),
+            Some(5000)
+        );
+        assert_eq!(ok(&["-s", "a", "-P", "0"]).pacing.tps_limit(), None);
         assert_eq!(
             ok(&["-s", "a", "-S", "1s"]).stat_freq,
             Some(Duration::from_secs(1))
@@ -873,16 +555,19 @@ mod tests {
         assert_eq!(cfg.concurrency, 4);
         assert_eq!(cfg.window_len, 10_240);
         assert_eq!(cfg.stop, StopCondition::Ops(100));
-        assert_eq!(cfg.conns_per_concurrency, 2);
+        assert_eq!(cfg.transport.conns_per_concurrency(), 2);
         assert_eq!(cfg.stat_freq, Some(Duration::from_secs(1)));
         assert_eq!(cfg.fixed_value_len, Some(100));
-        assert_eq!(cfg.exp_verify, 0.1);
-        assert_eq!(cfg.rep_write, 2);
+        assert_eq!(cfg.exp_verify, Some(0.1));
+        assert_eq!(
+            cfg.transport.replication(),
+            Some(Replication { servers: 2 })
+        );
         assert!(cfg.reconnect, "-p forces reconnect on");
-        assert_eq!(cfg.verify, 0.5);
+        assert_eq!(cfg.verify, Some(0.5));
         assert_eq!(cfg.multi_get_keys, 3);
-        assert_eq!(cfg.overwrite, 0.2);
-        assert_eq!(cfg.tps_limit, Some(1024));
+        assert_eq!(cfg.overwrite, Some(0.2));
+        assert_eq!(cfg.pacing.tps_limit(), Some(1024));
         assert!(cfg.protocol == Protocol::Binary && cfg.verbose);
     }
 
@@ -893,9 +578,9 @@ mod tests {
         ]);
         assert_eq!(cfg.servers[0].display(), "[::1]:1");
         assert_eq!((cfg.shards, cfg.concurrency), (2, 8));
-        assert!(cfg.reconnect && cfg.udp && cfg.quiet);
+        assert!(cfg.reconnect && cfg.transport == Transport::Udp && cfg.quiet);
         let cfg = ok(&["-s", "a", "-a", "-d", "2"]);
-        assert!(cfg.facebook);
+        assert!(matches!(cfg.transport, Transport::Facebook { .. }));
     }
 
     #[test]
@@ -1029,26 +714,5 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(clap_err.contains("--start-at"), "{clap_err}");
-    }
-
-    #[test]
-    fn serializes_with_seconds_and_strings() {
-        let cfg = ok(&[
-            "-s", "a:1", "-t", "1.5s", "-S", "2s", "--json", "-", "--seed", "7",
-        ]);
-        let json = serde_json::to_value(&cfg).unwrap();
-        assert_eq!(json["servers"], serde_json::json!(["a:1"]));
-        assert_eq!(json["stop"], serde_json::json!({ "time_secs": 1.5 }));
-        assert_eq!(json["stat_freq_secs"], 2.0);
-        assert_eq!(json["timeout_secs"], 5.0);
-        assert_eq!(json["json"], "-");
-        assert_eq!(json["seed"], 7);
-        assert_eq!(json["workload"]["keys"][0]["start"], 64);
-        assert!(json.get("warnings").is_none());
-
-        let cfg = ok(&["-s", "a", "-x", "9"]);
-        let json = serde_json::to_value(&cfg).unwrap();
-        assert_eq!(json["stop"], serde_json::json!({ "ops": 9 }));
-        assert_eq!(json["stat_freq_secs"], serde_json::Value::Null);
     }
 }
