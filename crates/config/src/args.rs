@@ -228,6 +228,31 @@ pub struct Args {
     #[arg(long, value_name = "N")]
     pub max_queue: Option<usize>,
 
+    /// Talk to the servers over TLS (verified against the system's CAs unless --tls-ca or
+    /// --tls-insecure).
+    #[arg(long)]
+    pub tls: bool,
+
+    /// With --tls, the PEM file of the CA certificates the servers' chains must lead to.
+    #[arg(long, value_name = "FILE")]
+    pub tls_ca: Option<PathBuf>,
+
+    /// With --tls, the client certificate chain to present (PEM; mutual TLS, needs --tls-key).
+    #[arg(long, value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// With --tls-cert, its private key (PEM).
+    #[arg(long, value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
+
+    /// With --tls, the name the servers' certificates must carry (default: each -s host).
+    #[arg(long, value_name = "NAME")]
+    pub tls_server_name: Option<String>,
+
+    /// With --tls, accept any server certificate without checking it (still encrypted).
+    #[arg(long)]
+    pub tls_insecure: bool,
+
     /// Connect and request timeout: 5s, 0.5s.
     #[arg(long, value_name = "DURATION", default_value = "5s")]
     pub timeout: String,

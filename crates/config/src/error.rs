@@ -99,6 +99,30 @@ pub enum ConfigError {
         /// The affinity mask in cpuset syntax, e.g. `0-1`.
         allowed: String,
     },
+    /// A flag that only means something beside another.
+    #[error("{flag} needs {needs}")]
+    Needs {
+        /// The flag given.
+        flag: &'static str,
+        /// The flag it needs.
+        needs: &'static str,
+    },
+    /// A file a flag names cannot be read.
+    #[error("cannot read {flag} {}: {reason}", path.display())]
+    UnreadableFile {
+        /// The flag.
+        flag: &'static str,
+        /// The file as given.
+        path: PathBuf,
+        /// The OS reason.
+        reason: String,
+    },
+    /// `--tls` without `--tls-ca` on a system without a CA bundle where one is expected.
+    #[error(
+        "--tls: no system CA bundle found (/etc/ssl/certs/ca-certificates.crt); \
+         pass --tls-ca FILE, or --tls-insecure to skip verification"
+    )]
+    NoSystemCaBundle,
     /// `sched_getaffinity` failed or returned an empty mask.
     #[error("cannot read this process's CPU affinity mask: {reason}")]
     Affinity {

@@ -16,6 +16,7 @@ mod open_loop;
 mod plan;
 mod run_config;
 mod server;
+mod tls;
 mod value;
 
 pub use args::{Args, ABOUT, RUN_EXAMPLES, VERSION};
@@ -30,3 +31,4 @@ pub use run_config::{
     DEFAULT_RUN_TIME,
 };
 pub use server::{ServerAddr, DEFAULT_PORT};
+pub use tls::{ClientIdentity, TlsSettings, TlsTrust};

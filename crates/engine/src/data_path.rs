@@ -76,6 +76,17 @@ impl DataPath {
     }
 }
 
+impl GlommioReason {
+    /// Why, in a few words.
+    pub fn describe(&self) -> String {
+        match self {
+            GlommioReason::Datagrams => "UDP moves through glommio's sockets".to_owned(),
+            GlommioReason::Forced => format!("{DATA_PATH_ENV}=glommio"),
+            GlommioReason::RingUnavailable(why) => format!("io_uring is unavailable: {why}"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::io;

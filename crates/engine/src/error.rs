@@ -60,6 +60,9 @@ pub enum EngineError {
         /// What went wrong.
         msg: String,
     },
+    /// `--tls` cannot be set up: a certificate, key or name problem, or a failed handshake.
+    #[error("{0}")]
+    Tls(String),
     /// A connection failed before the clock started: nothing was measured.
     #[error("{0}")]
     Setup(String),

@@ -116,6 +116,7 @@ pub fn run(
             distribution: distribution.clone(),
             control: control.clone(),
             spares,
+            tls: preflight.tls.clone(),
         };
         by_cpu
             .entry(inputs.spec.cpu)

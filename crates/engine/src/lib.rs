@@ -27,6 +27,7 @@ pub mod preflight;
 mod request;
 mod shard;
 pub mod signals;
+mod tls;
 mod uring;
 
 pub use control::RunControl;
@@ -35,3 +36,4 @@ pub use error::EngineError;
 pub use info::run_info;
 pub use launch::{run, PeriodSample, RunObserver};
 pub use preflight::{preflight, Preflight};
+pub use tls::TlsClient;

@@ -33,6 +33,8 @@ pub(crate) enum LinkError {
     Io { addr: SocketAddr, source: io::Error },
     #[error("{addr} did not answer within {timeout:?}")]
     Timeout { addr: SocketAddr, timeout: Duration },
+    #[error("TLS with {addr}: {reason}")]
+    Tls { addr: SocketAddr, reason: String },
     #[error("{addr} closed the connection")]
     Closed { addr: SocketAddr },
     #[error("{addr} sent a reply shardslap cannot parse: {source}")]

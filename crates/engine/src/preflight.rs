@@ -3,13 +3,14 @@
 
 use std::io;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::Arc;
 use std::time::Duration;
 
 use shardslap_config::{RunConfig, Transport};
 use shardslap_proto::{ascii, udp};
 use shardslap_workload::EXPIRE_TIME_SECS;
 
-use crate::{DataPath, EngineError};
+use crate::{DataPath, EngineError, TlsClient};
 
 /// Registered io memory each executor asks glommio for. Small on purpose: the locked-memory
 /// limit is often 8 MiB or less, and network I/O does not use registered buffers.
@@ -26,6 +27,8 @@ pub struct Preflight {
     pub server_addrs: Vec<SocketAddr>,
     /// How the run's bytes move.
     pub data_path: DataPath,
+    /// `--tls`: the client every connection's session comes from.
+    pub tls: Option<Arc<TlsClient>>,
 }
 
 /// Validates that the run can start: supported options, io_uring, memlock, servers reachable.
@@ -47,9 +50,37 @@ pub fn preflight(cfg: &RunConfig) -> Result<Preflight, EngineError> {
             Ok(addr)
         })
         .collect::<Result<Vec<_>, EngineError>>()?;
+    let data_path = DataPath::choose(cfg);
+    let tls = match &cfg.tls {
+        Some(settings) => {
+            if let DataPath::Glommio(why) = &data_path {
+                return Err(EngineError::Tls(format!(
+                    "--tls needs the io_uring data path, and this run would use glommio's \
+                     sockets ({})",
+                    why.describe()
+                )));
+            }
+            let servers: Vec<(SocketAddr, &str)> = server_addrs
+                .iter()
+                .zip(&cfg.servers)
+                .map(|(&addr, server)| (addr, server.host.as_str()))
+                .collect();
+            let client = TlsClient::new(settings, &servers)?;
+            for (&addr, server) in server_addrs.iter().zip(&cfg.servers) {
+                client
+                    .probe(addr, cfg.timeout.min(PROBE_TIMEOUT_MAX))
+                    .map_err(|reason| {
+                        EngineError::Tls(format!("TLS with {}: {reason}", server.display()))
+                    })?;
+            }
+            Some(Arc::new(client))
+        }
+        None => None,
+    };
     Ok(Preflight {
         server_addrs,
-        data_path: DataPath::choose(cfg),
+        data_path,
+        tls,
     })
 }
 

@@ -80,6 +80,8 @@ pub(crate) struct ShardInputs {
     pub(crate) control: Arc<RunControl>,
     /// Statistics the main thread is done with, emptied, to fill again.
     pub(crate) spares: Receiver<Box<ShardStats>>,
+    /// `--tls`: the client every connection's session comes from (at connect time).
+    pub(crate) tls: Option<Arc<crate::TlsClient>>,
 }
 
 /// State every connection task of one shard uses; single-threaded, so plain cells.
@@ -212,6 +214,7 @@ pub(crate) async fn run(inputs: ShardInputs, tx: Sender<ShardMsg>) {
         distribution,
         control,
         spares,
+        tls: _, // The preflight keeps --tls off glommio's sockets.
     } = inputs;
     let shard = spec.shard;
     let settings = &spec.settings;

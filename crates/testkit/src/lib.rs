@@ -18,6 +18,7 @@
 mod fake;
 mod key_counter;
 mod netns;
+mod pki;
 mod server;
 mod stats;
 mod udp_fake;
@@ -25,6 +26,7 @@ mod udp_fake;
 pub use fake::{FakeServer, Fault};
 pub use key_counter::KeyCounter;
 pub use netns::{NetNs, TestNetwork};
-pub use server::{MemcachedServer, ServerOptions};
+pub use pki::TestPki;
+pub use server::{MemcachedServer, ServerOptions, ServerTls};
 pub use stats::{parse_stats, StatsDelta, StatsSnapshot};
 pub use udp_fake::UdpDropProxy;

@@ -25,6 +25,20 @@ pub struct ServerOptions {
     pub threads: u32,
     /// Extra command-line arguments.
     pub extra_args: Vec<String>,
+    /// Also listen for TLS (`-Z`) on a port of its own ([`MemcachedServer::tls_addr_string`]);
+    /// the plain port stays for `stats`.
+    pub tls: Option<ServerTls>,
+}
+
+/// A TLS listener's certificate and key, and whom it asks for a client certificate.
+#[derive(Debug, Clone)]
+pub struct ServerTls {
+    /// The server's certificate chain (PEM).
+    pub cert: PathBuf,
+    /// Its private key (PEM).
+    pub key: PathBuf,
+    /// Require a client certificate signed by this CA (mutual TLS).
+    pub client_ca: Option<PathBuf>,
 }
 
 impl Default for ServerOptions {
@@ -34,6 +48,7 @@ impl Default for ServerOptions {
             memory_mb: 64,
             threads: 1,
             extra_args: Vec::new(),
+            tls: None,
         }
     }
 }
@@ -43,6 +58,8 @@ impl Default for ServerOptions {
 pub struct MemcachedServer {
     child: Option<Child>,
     port: u16,
+    /// The TLS listener's port, with [`ServerOptions::tls`].
+    tls_port: Option<u16>,
     options: ServerOptions,
 }
 
@@ -57,9 +74,11 @@ impl MemcachedServer {
         let mut last_error = String::new();
         for _ in 0..START_ATTEMPTS {
             let port = free_port(options.udp);
+            let tls_port = options.tls.as_ref().map(|_| free_port(false));
             let mut server = MemcachedServer {
                 child: None,
                 port,
+                tls_port,
                 options: options.clone(),
             };
             match server.spawn() {
@@ -116,6 +135,15 @@ impl MemcachedServer {
         self.addr().to_string()
     }
 
+    /// `127.0.0.1:PORT` of the TLS listener, as `-s` takes it.
+    ///
+    /// # Panics
+    /// For a server started without [`ServerOptions::tls`].
+    pub fn tls_addr_string(&self) -> String {
+        let port = self.tls_port.expect("this memcached has no TLS listener");
+        SocketAddr::from(([127, 0, 0, 1], port)).to_string()
+    }
+
     /// Sends `stats` on a fresh connection and parses the reply.
     pub fn stats(&self) -> StatsSnapshot {
         let request = b"stats\r\n";
@@ -148,7 +176,23 @@ impl MemcachedServer {
         let binary = memcached_binary();
         let port = self.port.to_string();
         let mut cmd = Command::new(&binary);
-        cmd.args(["-l", "127.0.0.1", "-p", &port])
+        let listen = match (&self.options.tls, self.tls_port) {
+            (Some(tls), Some(tls_port)) => {
+                let mut ssl = format!(
+                    "ssl_chain_cert={},ssl_key={}",
+                    tls.cert.display(),
+                    tls.key.display()
+                );
+                if let Some(ca) = &tls.client_ca {
+                    // ssl_verify_mode 2: a client must present a certificate the CA signed.
+                    ssl.push_str(&format!(",ssl_ca_cert={},ssl_verify_mode=2", ca.display()));
+                }
+                cmd.args(["-Z", "-o", &ssl]);
+                format!("notls:127.0.0.1:{port},127.0.0.1:{tls_port}")
+            }
+            _ => "127.0.0.1".to_owned(),
+        };
+        cmd.args(["-l", &listen, "-p", &port])
             .args(["-U", if self.options.udp { &port } else { "0" }])
             .args(["-t", &self.options.threads.to_string()])
             .args(["-m", &self.options.memory_mb.to_string()])

@@ -26,3 +26,4 @@ mod parity;
 mod report_output;
 mod results_tools;
 mod timeseries_stream;
+mod tls;

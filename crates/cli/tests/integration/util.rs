@@ -57,7 +57,7 @@ impl TempDir {
             std::process::id(),
             Instant::now()
         );
-        let dir = std::env::temp_dir().join(unique.replace([' ', ':', '.'], "_"));
+        let dir = std::env::temp_dir().join(unique.replace([' ', ':', '.', ',', '{', '}'], "_"));
         std::fs::create_dir_all(&dir).unwrap();
         TempDir(dir)
     }

@@ -66,8 +66,10 @@ pub struct RunConfig {
     pub concurrency: usize,
     /// `-U`, `-a`, `-n` and `-p`: the sockets each concurrency opens.
     pub transport: Transport,
-    /// `-B`: the wire protocol.
+    /// `--protocol` or `-B`: the wire protocol.
     pub protocol: Protocol,
+    /// `--tls` and its companions (TCP only); `None` = plain TCP.
+    pub tls: Option<crate::TlsSettings>,
     /// `-P` or `--rate`: how sends are timed.
     pub pacing: Pacing,
     /// `-t` or `-x`.

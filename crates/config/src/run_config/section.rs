@@ -38,6 +38,8 @@ struct Section<'a> {
     binary: bool,
     /// Tells meta from ascii; `binary` stays for every reader that knows only it.
     protocol: &'static str,
+    /// `--tls`: whom the run trusts, its client certificate, the name checked; `null` = plain.
+    tls: Option<&'a crate::TlsSettings>,
     tps_limit: Option<u64>,
     rep_write: usize,
     verbose: bool,
@@ -77,6 +79,7 @@ impl Serialize for RunConfig {
             facebook: matches!(self.transport, Transport::Facebook { .. }),
             binary: self.protocol == Protocol::Binary,
             protocol: self.protocol.name(),
+            tls: self.tls.as_ref(),
             tps_limit: self.pacing.tps_limit(),
             rep_write: self.transport.replication().map_or(0, |rep| rep.servers),
             verbose: self.verbose,

@@ -23,6 +23,13 @@ pub(crate) fn build(mut args: Args, allowed_cpus: &[usize]) -> Result<RunConfig,
     let mut warnings = Vec::new();
     let key_space = crate::key_space::key_space(&args)?;
     let open_loop = crate::open_loop::open_loop(&args)?;
+    let tls = crate::tls::tls_settings(&args)?;
+    if tls.is_some() && (args.udp || args.facebook) {
+        return Err(ConfigError::Conflict {
+            flag: "--tls",
+            other: if args.udp { "--udp" } else { "--facebook" },
+        });
+    }
 
     let servers_raw = args.servers.take().ok_or(ConfigError::NoServers)?;
     let servers = parse_servers(&servers_raw)?;
@@ -172,6 +179,7 @@ pub(crate) fn build(mut args: Args, allowed_cpus: &[usize]) -> Result<RunConfig,
         concurrency,
         transport,
         protocol,
+        tls,
         pacing,
         stop,
         workload,

@@ -11,6 +11,7 @@ use bytes::BytesMut;
 use shardslap_proto::ProtoError;
 use shardslap_workload::Op;
 
+use super::tls::TlsLayer;
 use crate::request::{Reply, Sent};
 
 /// Initial receive buffer per request in flight: room for a default 1 KiB value a few times
@@ -56,6 +57,8 @@ impl InFlight {
 pub(crate) enum LinkState {
     /// A connect is in flight; it fails at `deadline`.
     Connecting { deadline: Instant },
+    /// Connected, the TLS handshake under way (`--tls`); it fails at `deadline`.
+    Handshaking { deadline: Instant },
     /// Connected: requests may go out.
     Up,
     /// Being shut down; the socket is closed once the ring has no operation of it left,
@@ -74,6 +77,8 @@ pub(crate) enum AfterClose {
     StayDown,
     /// The connect did not finish in time: it failed.
     ConnectTimedOut,
+    /// The TLS handshake failed (why is in [`Connection::setup_failure`]).
+    HandshakeFailed,
 }
 
 /// Reconnect bookkeeping of a lost connection (`-R`).
@@ -111,6 +116,12 @@ pub(crate) struct Connection {
     pub(crate) retry: Option<Retry>,
     /// Why a recycled connection was lost: the concurrency's fault if it cannot reconnect.
     pub(crate) lost_reason: Option<String>,
+    /// Why the TLS handshake failed, until the close that follows is done.
+    pub(crate) setup_failure: Option<String>,
+    /// `--tls`: the session between the ring's ciphertext and these buffers' plaintext.
+    tls: Option<Box<TlsLayer>>,
+    /// Plaintext request bytes encrypted since the driver last asked ([`Self::take_encrypted`]).
+    encrypted: u64,
     /// Received, not yet consumed bytes are `recv_buf[parsed..filled]`; the consumed front is
     /// dropped once per receive, not once per reply.
     recv_buf: Vec<u8>,
@@ -150,6 +161,9 @@ impl Connection {
             fd: None,
             retry: None,
             lost_reason: None,
+            setup_failure: None,
+            tls: None,
+            encrypted: 0,
             recv_buf: vec![0; (RECV_BUF_PER_REQUEST * pipeline.max(1)).min(RECV_BUF_INITIAL_MAX)],
             parsed: 0,
             filled: 0,
@@ -222,19 +236,74 @@ impl Connection {
     /// ring at `now`. The returned
     /// pointer stays valid until [`Self::on_sent`] says the send is complete.
     pub(crate) fn next_send(&mut self, now: Instant) -> Option<(*const u8, u32)> {
-        if self.pending.send || self.out.is_empty() || self.state != LinkState::Up {
+        if self.pending.send {
             return None;
         }
-        std::mem::swap(&mut self.out, &mut self.sending);
-        self.out.clear();
+        let up = self.state == LinkState::Up;
+        if let Some(tls) = self.tls.as_deref_mut() {
+            // Requests become ciphertext here: this is where they are handed over.
+            let handshaking = matches!(self.state, LinkState::Handshaking { .. });
+            if up && !self.out.is_empty() {
+                if tls.encrypt(&self.out).is_err() {
+                    return None; // A closed session: the receive side reports why.
+                }
+                self.encrypted += self.out.len() as u64;
+                self.out.clear();
+                stamp_unsent(&mut self.queue, &mut self.unsent_requests, now);
+            } else if !up && !handshaking {
+                return None;
+            }
+            tls.take_ciphertext(&mut self.sending);
+            if self.sending.is_empty() {
+                return None;
+            }
+        } else {
+            if self.out.is_empty() || !up {
+                return None;
+            }
+            std::mem::swap(&mut self.out, &mut self.sending);
+            self.out.clear();
+            stamp_unsent(&mut self.queue, &mut self.unsent_requests, now);
+        }
         self.pending.send = true;
         self.sent_len = 0;
-        let newest = self.queue.len() - self.unsent_requests;
-        self.unsent_requests = 0;
-        for request in self.queue.range_mut(newest..) {
-            request.handed = Some(now);
-        }
         Some(self.remaining_send())
+    }
+
+    /// Starts `--tls` on a connection whose socket just connected: its handshake begins
+    /// with the next send.
+    pub(crate) fn start_tls(&mut self, session: rustls::ClientConnection, deadline: Instant) {
+        self.tls = Some(Box::new(TlsLayer::new(session)));
+        self.state = LinkState::Handshaking { deadline };
+    }
+
+    /// Whether the connection speaks TLS (its byte counts are of plaintext, as the server's).
+    pub(crate) fn is_tls(&self) -> bool {
+        self.tls.is_some()
+    }
+
+    /// Handshaking, whether the handshake is over and its last flight has left: the
+    /// connection may go up. (Requests wait for that, so no server sees application data
+    /// in the same read as the client's Finished, and a request's latency never includes
+    /// the handshake.)
+    pub(crate) fn handshake_flight_sent(&self) -> bool {
+        matches!(self.state, LinkState::Handshaking { .. })
+            && !self.pending.send
+            && self
+                .tls
+                .as_deref()
+                .is_some_and(|tls| !tls.is_handshaking() && !tls.wants_send())
+    }
+
+    /// With TLS, whether ciphertext waits to be sent (a handshake flight, say).
+    pub(crate) fn wants_send(&self) -> bool {
+        self.tls.as_deref().is_some_and(TlsLayer::wants_send)
+    }
+
+    /// Plaintext request bytes encrypted since the last call: what the server will count as
+    /// read.
+    pub(crate) fn take_encrypted(&mut self) -> u64 {
+        std::mem::take(&mut self.encrypted)
     }
 
     fn remaining_send(&self) -> (*const u8, u32) {
@@ -281,6 +350,9 @@ impl Connection {
             self.filled -= self.parsed;
             self.parsed = 0;
         }
+        if let Some(tls) = self.tls.as_deref_mut() {
+            return tls.recv_target();
+        }
         if self.filled == self.recv_buf.len() {
             let grown = self.recv_buf.len() * 2;
             self.recv_buf.resize(grown, 0);
@@ -290,9 +362,19 @@ impl Connection {
         (rest.as_mut_ptr(), len)
     }
 
-    /// The ring wrote `len` bytes at [`Self::recv_target`].
-    pub(crate) fn on_received(&mut self, len: usize) {
-        self.filled = (self.filled + len).min(self.recv_buf.len());
+    /// The ring wrote `len` bytes at [`Self::recv_target`]; returns the plaintext bytes they
+    /// made (with TLS, what is left of them once decrypted).
+    ///
+    /// # Errors
+    /// With TLS, the session's: a bad record, an alert, a refused certificate.
+    pub(crate) fn on_received(&mut self, len: usize) -> Result<usize, rustls::Error> {
+        match self.tls.as_deref_mut() {
+            Some(tls) => tls.absorb(len, &mut self.recv_buf, &mut self.filled),
+            None => {
+                self.filled = (self.filled + len).min(self.recv_buf.len());
+                Ok(len)
+            }
+        }
     }
 
     /// Parses the oldest request's reply from the received bytes. When it is complete, the
@@ -355,6 +437,17 @@ impl Connection {
         self.sending.clear();
         self.sent_len = 0;
         self.unsent_requests = 0;
+        self.tls = None;
+        self.encrypted = 0;
+    }
+}
+
+/// The `unsent` newest requests of `queue` are handed to the ring at `now`.
+fn stamp_unsent(queue: &mut VecDeque<InFlight>, unsent: &mut usize, now: Instant) {
+    let newest = queue.len() - *unsent;
+    *unsent = 0;
+    for request in queue.range_mut(newest..) {
+        request.handed = Some(now);
     }
 }
 
@@ -396,7 +489,7 @@ mod tests {
         assert!(bytes.len() <= len as usize);
         // SAFETY: `recv_target` points at `len` writable bytes of the connection's buffer.
         unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), ptr, bytes.len()) };
-        conn.on_received(bytes.len());
+        conn.on_received(bytes.len()).unwrap();
     }
 
     fn up(pipeline: usize) -> Connection {

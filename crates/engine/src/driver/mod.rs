@@ -13,6 +13,7 @@
 mod concurrency;
 mod connection;
 mod periods;
+mod tls;
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -153,6 +154,8 @@ struct Driver {
     // Declared first so it is dropped first: the kernel lets go of every buffer below.
     ring: Ring,
     settings: Settings,
+    /// `--tls`: where each connection's session comes from.
+    tls: Option<Arc<crate::TlsClient>>,
     control: Arc<RunControl>,
     tx: Sender<ShardMsg>,
     shards: Vec<ShardSlot>,
@@ -247,6 +250,7 @@ impl Driver {
         // Every shard of a run has the same settings.
         let run = first.spec.settings.clone();
         let control = first.control.clone();
+        let tls = first.tls.clone();
         let behaviour = run.behaviour;
         let settings = Settings {
             behaviour,
@@ -322,6 +326,7 @@ impl Driver {
         let mut driver = Driver {
             ring,
             settings,
+            tls,
             control,
             tx,
             shards,
@@ -429,6 +434,10 @@ impl Driver {
                 LinkState::Connecting { deadline } if now >= deadline => {
                     self.begin_close(connection, AfterClose::ConnectTimedOut, now);
                 }
+                LinkState::Handshaking { deadline } if now >= deadline => {
+                    let reason = format!("the TLS handshake did not finish within {timeout:?}");
+                    self.handshake_failed(connection, reason, now);
+                }
                 LinkState::Down => {
                     let due = conn.retry.is_some_and(|retry| retry.next_attempt <= now);
                     let owner = &self.concurrencies[conn.concurrency];
@@ -436,7 +445,9 @@ impl Driver {
                         self.start_connect(connection, now);
                     }
                 }
-                LinkState::Connecting { .. } | LinkState::Closing { .. } => {}
+                LinkState::Connecting { .. }
+                | LinkState::Handshaking { .. }
+                | LinkState::Closing { .. } => {}
             }
         }
     }
@@ -605,7 +616,15 @@ impl Driver {
         let mut dirty = std::mem::take(&mut self.dirty);
         for &connection in &dirty {
             self.is_dirty[connection] = false;
-            if let Some((buf, len)) = self.connections[connection].next_send(now) {
+            let conn = &mut self.connections[connection];
+            let send = conn.next_send(now);
+            let encrypted = conn.take_encrypted();
+            if encrypted > 0 {
+                let slot = self.concurrencies[conn.concurrency].shard;
+                let counters = &mut self.shards[slot].state.stats.borrow_mut().counters;
+                counters.written_bytes += encrypted;
+            }
+            if let Some((buf, len)) = send {
                 self.push_send(connection, buf, len);
             }
         }
@@ -756,27 +775,19 @@ impl Driver {
         match conn.state {
             // EISCONN: a kernel that reports a connect finished behind its back.
             LinkState::Connecting { .. } if result >= 0 || result == -libc::EISCONN => {
-                conn.state = LinkState::Up;
-                let index = conn.concurrency;
-                let slot = self.concurrencies[index].shard;
-                if let Some(retry) = conn.retry.take() {
-                    let state = &self.shards[slot].state;
-                    state.note_reconnect(conn.addr, now.saturating_duration_since(retry.lost_at));
-                    state.stats.borrow_mut().counters.reconnects += 1;
+                if let Some(tls) = &self.tls {
+                    let deadline = now + self.settings.behaviour.timeout;
+                    match tls.session(conn.addr) {
+                        Ok(session) => {
+                            conn.start_tls(session, deadline);
+                            self.arm_recv(connection);
+                            self.mark_dirty(connection); // The ClientHello goes out.
+                        }
+                        Err(err) => self.handshake_failed(connection, err.to_string(), now),
+                    }
+                    return;
                 }
-                conn.lost_reason = None;
-                self.arm_recv(connection);
-                let all_up = self.links[index]
-                    .connections
-                    .iter()
-                    .all(|&c| self.connections[c].is_up());
-                if all_up && self.concurrencies[index].phase == Phase::Connecting {
-                    self.concurrencies[index].connected();
-                    let conc = &self.concurrencies[index];
-                    self.shards[conc.shard].warmup_total += conc.window.warmup_len() as u64;
-                }
-                self.queue(index);
-                self.note_progress(index);
+                self.link_up(connection, now);
             }
             LinkState::Connecting { .. } => {
                 conn.fd = None;
@@ -784,22 +795,64 @@ impl Driver {
                 self.connect_failed(connection, io::Error::from_raw_os_error(-result), now);
             }
             LinkState::Closing { .. } => self.finish_close_if_idle(connection, now),
-            LinkState::Up | LinkState::Down => {}
+            LinkState::Handshaking { .. } | LinkState::Up | LinkState::Down => {}
         }
+    }
+
+    /// The connection is ready for requests: its socket is connected (and, with TLS, the
+    /// handshake is done).
+    fn link_up(&mut self, connection: usize, now: Instant) {
+        let conn = &mut self.connections[connection];
+        let handshaken = matches!(conn.state, LinkState::Handshaking { .. });
+        conn.state = LinkState::Up;
+        {
+            let index = conn.concurrency;
+            let slot = self.concurrencies[index].shard;
+            if let Some(retry) = conn.retry.take() {
+                let state = &self.shards[slot].state;
+                state.note_reconnect(conn.addr, now.saturating_duration_since(retry.lost_at));
+                state.stats.borrow_mut().counters.reconnects += 1;
+            }
+            conn.lost_reason = None;
+            if !handshaken {
+                self.arm_recv(connection); // (A handshake's receive is armed already.)
+            }
+            let all_up = self.links[index]
+                .connections
+                .iter()
+                .all(|&c| self.connections[c].is_up());
+            if all_up && self.concurrencies[index].phase == Phase::Connecting {
+                self.concurrencies[index].connected();
+                let conc = &self.concurrencies[index];
+                self.shards[conc.shard].warmup_total += conc.window.warmup_len() as u64;
+            }
+            self.queue(index);
+            self.note_progress(index);
+        }
+    }
+
+    /// The TLS handshake of `connection` failed: it closes, then fails as a connect does.
+    fn handshake_failed(&mut self, connection: usize, reason: String, now: Instant) {
+        self.connections[connection].setup_failure = Some(reason);
+        self.begin_close(connection, AfterClose::HandshakeFailed, now);
     }
 
     /// A connect failed: a reconnect with `-R` tries again later (backing off); otherwise
     /// the concurrency ends.
     fn connect_failed(&mut self, connection: usize, err: io::Error, now: Instant) {
-        let timeout = self.settings.behaviour.timeout;
+        let error = LinkError::Connect {
+            addr: self.connections[connection].addr,
+            reason: crate::preflight::connect_reason(&err, self.settings.behaviour.timeout),
+        };
+        self.setup_failed(connection, error, now);
+    }
+
+    /// A connection could not be set up (connect or TLS handshake): as [`Self::connect_failed`].
+    fn setup_failed(&mut self, connection: usize, error: LinkError, now: Instant) {
         let reconnect = self.settings.behaviour.reconnect;
         let conn = &mut self.connections[connection];
         conn.fd = None;
         conn.state = LinkState::Down;
-        let error = LinkError::Connect {
-            addr: conn.addr,
-            reason: crate::preflight::connect_reason(&err, timeout),
-        };
         let index = conn.concurrency;
         match conn.retry.as_mut() {
             Some(retry) => {
@@ -836,11 +889,15 @@ impl Driver {
     fn on_recv_done(&mut self, connection: usize, result: i32, now: Instant) {
         let conn = &mut self.connections[connection];
         conn.pending.recv = false;
-        if result > 0 {
+        if result > 0 && !conn.is_tls() {
             // What the server wrote, whatever becomes of the connection.
             let slot = self.concurrencies[conn.concurrency].shard;
             let counters = &mut self.shards[slot].state.stats.borrow_mut().counters;
             counters.read_bytes += result as u64;
+        }
+        if let LinkState::Handshaking { .. } = conn.state {
+            self.on_handshake_recv(connection, result, now);
+            return;
         }
         if conn.state != LinkState::Up {
             self.finish_close_if_idle(connection, now);
@@ -849,7 +906,29 @@ impl Driver {
         let addr = conn.addr;
         match result {
             len if len > 0 => {
-                conn.on_received(len as usize);
+                match conn.on_received(len as usize) {
+                    Ok(plain) if conn.is_tls() => {
+                        // The server counts the plaintext it wrote, not the records.
+                        let slot = self.concurrencies[conn.concurrency].shard;
+                        let wants_send = conn.wants_send();
+                        self.shards[slot]
+                            .state
+                            .stats
+                            .borrow_mut()
+                            .counters
+                            .read_bytes += plain as u64;
+                        if wants_send {
+                            self.mark_dirty(connection);
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(err) => {
+                        let reason = err.to_string();
+                        self.fail(connection, LinkError::Tls { addr, reason }, now);
+                        return;
+                    }
+                }
+                let conn = &mut self.connections[connection];
                 conn.progressed(now);
                 self.take_replies(connection, now);
                 if self.connections[connection].is_up() {
@@ -862,6 +941,30 @@ impl Driver {
                 self.fail(connection, LinkError::Io { addr, source }, now);
             }
         }
+    }
+
+    /// Handshake bytes arrived (or the socket ended) on a connection that is handshaking.
+    fn on_handshake_recv(&mut self, connection: usize, result: i32, now: Instant) {
+        let conn = &mut self.connections[connection];
+        let failure = match result {
+            len if len > 0 => match conn.on_received(len as usize) {
+                Ok(_) => None,
+                Err(err) => Some(format!("TLS handshake failed: {err}")),
+            },
+            0 => Some("the server closed the connection during the TLS handshake".to_owned()),
+            errno => Some(io::Error::from_raw_os_error(-errno).to_string()),
+        };
+        if let Some(reason) = failure {
+            self.handshake_failed(connection, reason, now);
+            return;
+        }
+        if conn.handshake_flight_sent() {
+            self.link_up(connection, now);
+        } else if conn.wants_send() {
+            // Its last flight goes first; the connection is up once the kernel has it.
+            self.mark_dirty(connection);
+        }
+        self.arm_recv(connection);
     }
 
     /// Accounts every whole reply the connection has received, oldest request first.
@@ -965,17 +1068,21 @@ impl Driver {
 
     fn on_send_done(&mut self, connection: usize, result: i32, now: Instant) {
         let conn = &mut self.connections[connection];
-        if conn.state != LinkState::Up || result <= 0 {
+        let open = matches!(conn.state, LinkState::Up | LinkState::Handshaking { .. });
+        if !open || result <= 0 {
             conn.pending.send = false;
         }
         if result > 0 {
-            // Request bytes count as written once the kernel took them, as a socket write.
-            let slot = self.concurrencies[conn.concurrency].shard;
-            let counters = &mut self.shards[slot].state.stats.borrow_mut().counters;
-            counters.written_bytes += result as u64;
             conn.progressed(now);
+            if !conn.is_tls() {
+                // Request bytes count as written once the kernel took them, as a socket
+                // write. (TLS counts its plaintext when it is encrypted: see `flush`.)
+                let slot = self.concurrencies[conn.concurrency].shard;
+                let counters = &mut self.shards[slot].state.stats.borrow_mut().counters;
+                counters.written_bytes += result as u64;
+            }
         }
-        if conn.state != LinkState::Up {
+        if !open {
             self.finish_close_if_idle(connection, now);
             return;
         }
@@ -985,11 +1092,16 @@ impl Driver {
                 0 => io::Error::from(io::ErrorKind::WriteZero),
                 errno => io::Error::from_raw_os_error(-errno),
             };
-            self.fail(connection, LinkError::Io { addr, source }, now);
+            if conn.state == LinkState::Up {
+                self.fail(connection, LinkError::Io { addr, source }, now);
+            } else {
+                self.handshake_failed(connection, source.to_string(), now);
+            }
             return;
         }
         match conn.on_sent(result as usize) {
             Some((buf, len)) => self.push_send(connection, buf, len),
+            None if conn.handshake_flight_sent() => self.link_up(connection, now),
             // Requests encoded while this send was in flight go in the next turn's flush.
             None => self.mark_dirty(connection),
         }
@@ -1126,6 +1238,14 @@ impl Driver {
             AfterClose::StayDown => {}
             AfterClose::ConnectTimedOut => {
                 self.connect_failed(connection, io::Error::from(io::ErrorKind::TimedOut), now);
+            }
+            AfterClose::HandshakeFailed => {
+                let conn = &mut self.connections[connection];
+                let error = LinkError::Tls {
+                    addr: conn.addr,
+                    reason: conn.setup_failure.take().unwrap_or_default(),
+                };
+                self.setup_failed(connection, error, now);
             }
         }
     }
