@@ -8,7 +8,7 @@
 # and p99. Output: a markdown table on stdout (docs/performance.md holds a copy).
 #
 # Usage: scripts/bench.sh [--secs N] [--rounds N] [--server-cpu N] [--client-cpus LIST]
-#                         [--scenarios default,pipeline,scaling]
+#                         [--scenarios default,pipeline,tls,scaling]
 # Defaults: 10 s per run, 3 rounds, memcached on CPU 0, clients on CPU 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -21,9 +21,15 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_memcached(cpu, port):
+def start_memcached(cpu, port, tls=None):
+    """memcached -t 1 on `cpu`; with tls=(tls_port, cert, key) also a TLS listener (-Z)."""
     binary = os.environ.get("SHARDSLAP_MEMCACHED", "memcached")
-    cmd = ["taskset", "-c", str(cpu), binary, "-l", "127.0.0.1", "-p", str(port),
+    listen = ["-l", "127.0.0.1"]
+    if tls:
+        tls_port, cert, key = tls
+        listen = ["-Z", "-o", f"ssl_chain_cert={cert},ssl_key={key}",
+                  "-l", f"notls:127.0.0.1:{port},127.0.0.1:{tls_port}"]
+    cmd = ["taskset", "-c", str(cpu), binary] + listen + ["-p", str(port),
            "-U", "0", "-t", "1", "-m", "2048", "-c", "4096"]
     if os.geteuid() == 0:
         cmd += ["-u", "root"]
@@ -36,6 +42,24 @@ def start_memcached(cpu, port):
             time.sleep(0.05)
     proc.kill()
     sys.exit(f"bench: memcached did not start on port {port}")
+
+
+def test_certificate(directory):
+    """A CA and a certificate it signed for 127.0.0.1 (openssl), for the TLS scenario; returns
+    (ca, cert, key). (A self-signed certificate is a CA, which TLS clients refuse as a leaf.)"""
+    path = lambda name: os.path.join(directory, name)
+    quiet = dict(check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    subprocess.run(["openssl", "req", "-x509"] + ec + ["-keyout", path("ca.key"), "-out",
+                    path("ca.pem"), "-days", "1", "-subj", "/CN=bench CA"], **quiet)
+    subprocess.run(["openssl", "req"] + ec + ["-keyout", path("key.pem"), "-out",
+                    path("cert.csr"), "-subj", "/CN=127.0.0.1"], **quiet)
+    with open(path("ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
+    subprocess.run(["openssl", "x509", "-req", "-in", path("cert.csr"), "-CA", path("ca.pem"),
+                    "-CAkey", path("ca.key"), "-CAcreateserial", "-out", path("cert.pem"),
+                    "-days", "1", "-extfile", path("ext")], **quiet)
+    return path("ca.pem"), path("cert.pem"), path("key.pem")
 
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -183,13 +207,41 @@ def scaling_table(tools):
     sys.stdout.flush()
 
 
+def tls_table(args, pin, first_cpu):
+    """What --tls costs: shardslap with and without it against one memcached -Z (its plain
+    listener and its TLS one), alternated, so the ratios come from the same run."""
+    if not shutil.which("openssl"):
+        print("\n(tls scenario skipped: no openssl to make a certificate)")
+        return
+    with tempfile.TemporaryDirectory() as directory:
+        ca, cert, key = test_certificate(directory)
+        port, tls_port = free_port(), free_port()
+        server = start_memcached(args.server_cpu, port, tls=(tls_port, cert, key))
+        try:
+            common = ["-T", "1", "--cores", first_cpu, "-c", "16", "-t", "{secs}s", "-q",
+                      "--json", "{json}"]
+            tools = [Tool("shardslap (plain TCP)", pin + [SHARDSLAP, "-s", f"127.0.0.1:{port}"]
+                          + common, parse_shardslap),
+                     Tool("shardslap --tls", pin + [SHARDSLAP, "-s", f"127.0.0.1:{tls_port}",
+                                                    "--tls", "--tls-ca", ca] + common,
+                          parse_shardslap)]
+            for _ in range(args.rounds):
+                for tool in tools:
+                    tool.run(args.secs, False, server.pid)
+            table("TLS (rustls) against plain TCP, memaslap's default workload, -c 16, one "
+                  "client core, one memcached -Z", tools, tools[0])
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--secs", type=int, default=10)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--server-cpu", type=int, default=0)
     ap.add_argument("--client-cpus", default="1")
-    ap.add_argument("--scenarios", default="default,pipeline,scaling")
+    ap.add_argument("--scenarios", default="default,pipeline,tls,scaling")
     args = ap.parse_args()
     scenarios = args.scenarios.split(",")
     strace = shutil.which("strace") is not None
@@ -250,6 +302,8 @@ def main():
                           f"in this run: {piped['cpu'] / one_in_flight['cpu']:.2f}×")
             except SystemExit as err:
                 print(f"\n(pipeline scenario skipped: {str(err).splitlines()[0]})")
+        if "tls" in scenarios:
+            tls_table(args, pin, first_cpu)
         if "scaling" in scenarios:
             tools = [Tool(f"{n} shard(s) on CPUs {cpus}", ["taskset", "-c", cpus, SHARDSLAP, "-s", addr,
                           "-T", str(n), "--cores", cpus, "-c", "16", "-t", "{secs}s", "-q",
