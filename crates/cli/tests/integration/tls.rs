@@ -11,7 +11,7 @@ use std::time::Duration;
 use shardslap_testkit::{MemcachedServer, ServerOptions, ServerTls, StatsDelta, TestPki};
 
 use crate::engine_counts::{assert_counts_match, LIMIT};
-use crate::util::{run_plain, run_with_json_env, RunResult, TempDir};
+use crate::util::{run_with_json_env, RunResult, TempDir};
 
 const RING: [(&str, &str); 1] = [("SHARDSLAP_DATA_PATH", "ring")];
 
@@ -211,7 +211,10 @@ fn bad_tls_flags_are_refused_in_one_line() {
         let addr = server.addr_string();
         let mut args = vec!["-s", addr.as_str(), "-t", "1s"];
         args.extend_from_slice(flags);
-        let run = run_plain(&args, Duration::from_secs(20));
+        // (On the ring's path: on glommio's, --tls is refused before its files are read.)
+        let mut cmd = crate::util::shardslap();
+        cmd.args(&args).envs(RING);
+        let run = crate::util::run_command(cmd, Duration::from_secs(20));
         assert_eq!(run.status.code(), Some(2), "{flags:?}: {}", run.stderr);
         assert_eq!(run.stderr.lines().count(), 1, "{flags:?}: {}", run.stderr);
         assert!(run.stderr.contains(says), "{flags:?}: {}", run.stderr);
