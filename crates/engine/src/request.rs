@@ -78,6 +78,25 @@ pub(crate) fn encode(
     }
 }
 
+/// The SETs of `ops`, each handed to `put` as (key, value, exptime) — the protocols differ
+/// only in how they write one; returns their key + value bytes (memaslap's object_bytes).
+fn encode_sets(
+    ops: &[Op],
+    window: &Window,
+    block: &CharBlock,
+    key_buf: &mut [u8; MAX_KEY_LEN],
+    mut put: impl FnMut(&[u8], &[u8], u32),
+) -> u64 {
+    let mut object_bytes = 0;
+    for op in ops {
+        let key_len = window.write_key(op.slot, block, key_buf);
+        let value = window.value(op.slot, block);
+        put(&key_buf[..key_len], value, window.exptime(op.slot));
+        object_bytes += (key_len + value.len()) as u64;
+    }
+    object_bytes
+}
+
 /// Parses the response at the start of `buf` as far as it goes. `Ok(Some(len))` once the
 /// whole response is there (it took `len` bytes); `Ok(None)` when more bytes are needed.
 /// `on_verify_failure` gets (key, expected, received) for a verified GET whose data differs.

@@ -6,6 +6,7 @@ use shardslap_proto::ProtoError;
 use shardslap_proto::MAX_KEY_LEN;
 use shardslap_workload::{CharBlock, Op, OpKind, Window};
 
+use super::encode_sets;
 use super::reply::{finish_get, kind, on_value, Expect, Reply};
 
 /// Appends the text request for `ops` (all of `kind`); returns the SET's key + value bytes.
@@ -18,18 +19,9 @@ pub(super) fn encode(
     send_buf: &mut BytesMut,
 ) -> u64 {
     match kind {
-        OpKind::Set => {
-            let mut object_bytes = 0;
-            for op in ops {
-                let key_len = window.write_key(op.slot, block, key_buf);
-                let key = &key_buf[..key_len];
-                let value = window.value(op.slot, block);
-                let exptime = window.exptime(op.slot);
-                text::encode_storage(send_buf, StorageCommand::Set, key, 0, exptime, value, false);
-                object_bytes += (key_len + value.len()) as u64;
-            }
-            object_bytes
-        }
+        OpKind::Set => encode_sets(ops, window, block, key_buf, |key, value, exptime| {
+            text::encode_storage(send_buf, StorageCommand::Set, key, 0, exptime, value, false);
+        }),
         OpKind::Get => {
             // `get k1 k2 … kn\r\n`: one line however many keys.
             send_buf.put_slice(b"get");

@@ -7,7 +7,8 @@ use shardslap_proto::ProtoError;
 use shardslap_proto::MAX_KEY_LEN;
 use shardslap_workload::{CharBlock, Op, OpKind, Window};
 
-use super::reply::{finish_get, kind, on_hit, on_value, Expect, Reply};
+use super::encode_sets;
+use super::reply::{finish_get, kind, on_hit, on_value, parse_replies, Expect, Reply};
 
 /// Appends the binary request for `ops` (all of `kind`): a SET, a GET, or quiet GETKQs
 /// ended by a NOOP; returns the SET's key + value bytes.
@@ -20,18 +21,9 @@ pub(super) fn encode(
     send_buf: &mut BytesMut,
 ) -> u64 {
     match kind {
-        OpKind::Set => {
-            let mut object_bytes = 0;
-            for op in ops {
-                let key_len = window.write_key(op.slot, block, key_buf);
-                let key = &key_buf[..key_len];
-                let value = window.value(op.slot, block);
-                let exptime = window.exptime(op.slot);
-                wire::encode_storage(send_buf, Opcode::Set, key, 0, exptime, value, 0, 0);
-                object_bytes += (key_len + value.len()) as u64;
-            }
-            object_bytes
-        }
+        OpKind::Set => encode_sets(ops, window, block, key_buf, |key, value, exptime| {
+            wire::encode_storage(send_buf, Opcode::Set, key, 0, exptime, value, 0, 0);
+        }),
         OpKind::Get if ops.len() == 1 => {
             let key_len = window.write_key(ops[0].slot, block, key_buf);
             wire::encode_get(send_buf, Opcode::Get, &key_buf[..key_len], 0);
@@ -58,15 +50,13 @@ pub(super) fn parse(
     key_buf: &mut [u8; MAX_KEY_LEN],
     on_verify_failure: &mut impl FnMut(&[u8], &[u8], &[u8]),
 ) -> Result<Option<usize>, ProtoError> {
-    loop {
-        let Some((frame, len)) = wire::decode(&buf[reply.parsed..])? else {
+    parse_replies(buf, reply, |bytes, reply| {
+        let Some((frame, len)) = wire::decode(bytes)? else {
             return Ok(None);
         };
-        reply.parsed += len;
-        if interpret(expect, &frame, reply, key_buf, on_verify_failure) {
-            return Ok(Some(reply.parsed));
-        }
-    }
+        let last = interpret(expect, &frame, reply, key_buf, on_verify_failure);
+        Ok(Some((len, last)))
+    })
 }
 
 /// Takes one binary frame; true when it was the last of the response.

@@ -13,7 +13,8 @@ use shardslap_proto::ProtoError;
 use shardslap_proto::MAX_KEY_LEN;
 use shardslap_workload::{CharBlock, Op, OpKind, Window};
 
-use super::reply::{finish_get, kind, on_hit, on_value, Expect, Reply};
+use super::encode_sets;
+use super::reply::{finish_get, kind, on_hit, on_value, parse_replies, Expect, Reply};
 
 /// Return flags of a single GET: value, client flags, remaining TTL.
 const GET_FLAGS: &[u8] = b"v f t";
@@ -30,17 +31,9 @@ pub(super) fn encode(
     send_buf: &mut BytesMut,
 ) -> u64 {
     match kind {
-        OpKind::Set => {
-            let mut object_bytes = 0;
-            for op in ops {
-                let key_len = window.write_key(op.slot, block, key_buf);
-                let value = window.value(op.slot, block);
-                let exptime = window.exptime(op.slot);
-                text::encode_ms_item(send_buf, &key_buf[..key_len], value, 0, exptime);
-                object_bytes += (key_len + value.len()) as u64;
-            }
-            object_bytes
-        }
+        OpKind::Set => encode_sets(ops, window, block, key_buf, |key, value, exptime| {
+            text::encode_ms_item(send_buf, key, value, 0, exptime);
+        }),
         OpKind::Get if ops.len() == 1 => {
             let key_len = window.write_key(ops[0].slot, block, key_buf);
             text::encode_mg(send_buf, &key_buf[..key_len], GET_FLAGS);
@@ -66,15 +59,13 @@ pub(super) fn parse(
     key_buf: &mut [u8; MAX_KEY_LEN],
     on_verify_failure: &mut impl FnMut(&[u8], &[u8], &[u8]),
 ) -> Result<Option<usize>, ProtoError> {
-    loop {
-        let Some((response, len)) = text::decode(&buf[reply.parsed..])? else {
+    parse_replies(buf, reply, |bytes, reply| {
+        let Some((response, len)) = text::decode(bytes)? else {
             return Ok(None);
         };
-        reply.parsed += len;
-        if interpret(expect, &response, reply, key_buf, on_verify_failure) {
-            return Ok(Some(reply.parsed));
-        }
-    }
+        let last = interpret(expect, &response, reply, key_buf, on_verify_failure);
+        Ok(Some((len, last)))
+    })
 }
 
 /// Takes one reply; true when it was the last of the response.

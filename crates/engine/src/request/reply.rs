@@ -6,6 +6,7 @@
 //! in. Returned values are matched to the requested keys in order — memcached answers a
 //! multi-get in request order and omits misses — so every key is exactly a hit or a miss.
 
+use shardslap_proto::ProtoError;
 use shardslap_workload::{CharBlock, Op, OpKind, Window};
 
 use super::{unix_secs, Outcome, Protocol};
@@ -65,6 +66,26 @@ pub(super) fn on_value(
     }
     // A value for a key not requested (or out of order): the stream is not what we sent.
     reply.outcome.server_error = true;
+}
+
+/// Parses a response made of several replies (binary frames; meta lines), one at a time as
+/// bytes come in: `take` decodes and interprets the next reply at the start of its bytes and
+/// says how long it was and whether it was the response's last (`None`: not all there yet).
+/// `Ok(Some(len))` once the whole response is parsed.
+pub(super) fn parse_replies(
+    buf: &[u8],
+    reply: &mut Reply,
+    mut take: impl FnMut(&[u8], &mut Reply) -> Result<Option<(usize, bool)>, ProtoError>,
+) -> Result<Option<usize>, ProtoError> {
+    loop {
+        let Some((len, last)) = take(&buf[reply.parsed..], reply)? else {
+            return Ok(None);
+        };
+        reply.parsed += len;
+        if last {
+            return Ok(Some(reply.parsed));
+        }
+    }
 }
 
 /// The keys not returned by the end of the response are misses.
