@@ -17,6 +17,7 @@ mod output;
 mod plot;
 mod progress;
 mod run;
+mod signals;
 mod sweep;
 mod timeseries;
 
@@ -24,7 +25,6 @@ use std::process::ExitCode;
 
 use clap::error::ErrorKind;
 use clap::Parser;
-use shardslap_engine::signals;
 
 use crate::cli::{Cli, Command};
 

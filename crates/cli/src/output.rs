@@ -135,6 +135,10 @@ impl RunObserver for Observers<'_> {
             None => Some(point),
         }
     }
+
+    fn stop_requested(&mut self) -> Option<String> {
+        crate::signals::stop_reason()
+    }
 }
 
 /// The `--json` destination, opened before the run so a bad path fails early.

@@ -91,6 +91,10 @@ impl RunObserver for ProgressLine {
     fn on_warmup(&mut self, done: u64, total: u64) {
         self.warmup(done, total);
     }
+
+    fn stop_requested(&mut self) -> Option<String> {
+        crate::signals::stop_reason()
+    }
 }
 
 /// What one progress line says.

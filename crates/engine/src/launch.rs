@@ -17,9 +17,9 @@ use crate::driver;
 use crate::preflight::IO_MEMORY_BYTES;
 use crate::shard::{self, ExitGuard, ShardInputs, ShardMsg};
 use crate::uring::Ring;
-use crate::{signals, DataPath, EngineError, Preflight, RunControl};
+use crate::{DataPath, EngineError, Preflight, RunControl};
 
-/// How long the main thread waits between looks at signals and faults.
+/// How long the main thread waits between looks at stop requests and faults.
 const MAIN_POLL: Duration = Duration::from_millis(20);
 /// Delay between publishing the start instant and the start itself, so that every shard
 /// (polling every few ms) is already waiting for it.
@@ -56,6 +56,13 @@ pub trait RunObserver {
     /// Called now and then while connections warm up (memaslap's warm-up, `--prefill`):
     /// `done` of `total` warm-up SETs are answered, all shards together.
     fn on_warmup(&mut self, _done: u64, _total: u64) {}
+
+    /// Polled by the main thread every few milliseconds: a reason ends the run as a lost
+    /// server would — every shard stops after its in-flight requests and the report says
+    /// why (Ctrl-C: `stopped by SIGINT`). The engine has no other outside input.
+    fn stop_requested(&mut self) -> Option<String> {
+        None
+    }
 }
 
 /// Runs the plan to completion (or until interrupted) and returns the merged report of what
@@ -214,13 +221,8 @@ fn collect(
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,
         }
-        if let Some(signal) = signals::received() {
-            let name = if signal == libc::SIGTERM {
-                "SIGTERM"
-            } else {
-                "SIGINT"
-            };
-            collector.stop(format!("stopped by {name}"));
+        if let Some(reason) = observer.stop_requested() {
+            collector.stop(reason);
         }
         if collector.waiting_to_start() {
             let (start, started_at_unix_s) = start_instant(collector.start_at_unix_s());

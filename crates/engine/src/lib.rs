@@ -9,6 +9,9 @@
 //! - `conn` (one task per concurrency): the per-request hot path, over `link`s (sockets) laid
 //!   out by the plan's routes, paced by `pacer`, with `request` doing the pure encode/parse/account work.
 //!
+//! The engine reads no global state: a stop from outside (Ctrl-C) comes through
+//! [`RunObserver::stop_requested`].
+//!
 //! Shards share nothing on the hot path: the only cross-thread state is [`RunControl`] (start
 //! instant and stop flag, polled by each shard's ticker task, never per request) and the
 //! channel that carries period snapshots.
@@ -26,7 +29,6 @@ mod pacer;
 pub mod preflight;
 mod request;
 mod shard;
-pub mod signals;
 mod tls;
 mod uring;
 

@@ -1,4 +1,6 @@
 //! SIGINT/SIGTERM: remembered in a flag so the run can stop, report and save what it measured.
+//! The process's one global input; the engine learns of it only through the run's observer
+//! ([`shardslap_engine::RunObserver::stop_requested`]).
 
 use std::sync::atomic::{AtomicI32, Ordering};
 
@@ -27,4 +29,16 @@ pub fn received() -> Option<i32> {
         0 => None,
         s => Some(s),
     }
+}
+
+/// Why the run must stop, once a terminating signal came: `stopped by SIGINT`.
+pub fn stop_reason() -> Option<String> {
+    received().map(|signal| {
+        let name = if signal == libc::SIGTERM {
+            "SIGTERM"
+        } else {
+            "SIGINT"
+        };
+        format!("stopped by {name}")
+    })
 }
