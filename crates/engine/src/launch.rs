@@ -80,13 +80,13 @@ pub fn run(
     let control = Arc::new(RunControl::new());
     let mut seed_rng = fastrand::Rng::with_seed(plan.seed);
     let block = Arc::new(CharBlock::generate(CHAR_BLOCK_LEN, seed_rng.u64(..)));
-    let distribution = Arc::new(build_distribution(
+    let distribution = build_distribution(
         &plan.workload,
         plan.fixed_value_len,
         plan.window_len,
         CHAR_BLOCK_LEN,
         &mut seed_rng,
-    ));
+    );
     let server_addrs = Arc::new(preflight.server_addrs);
     let data_path = preflight.data_path;
     if let Some(notice) = data_path.notice() {

@@ -76,7 +76,7 @@ pub(crate) struct ShardInputs {
     pub(crate) spec: ShardSpec,
     pub(crate) server_addrs: Arc<Vec<SocketAddr>>,
     pub(crate) block: Arc<CharBlock>,
-    pub(crate) distribution: Arc<Vec<SlotShape>>,
+    pub(crate) distribution: Arc<[SlotShape]>,
     pub(crate) control: Arc<RunControl>,
     /// Statistics the main thread is done with, emptied, to fill again.
     pub(crate) spares: Receiver<Box<ShardStats>>,
@@ -376,7 +376,7 @@ pub(crate) fn period_of(stat_freq: Option<Duration>) -> Duration {
 /// The window of concurrency `conc` of `shard`: memaslap's own, or its view of `--keys`.
 pub(crate) fn window_for(
     settings: &RunSettings,
-    distribution: &[SlotShape],
+    distribution: &Arc<[SlotShape]>,
     shard: usize,
     conc: &ConcurrencySpec,
 ) -> Window {

@@ -20,6 +20,8 @@
 //! A window that is not a multiple of 1024 takes the first slots of its last
 //! (shuffled) unit.
 
+use std::sync::Arc;
+
 use crate::key::PREFIX_LEN;
 use shardslap_proto::MAX_KEY_LEN;
 
@@ -59,7 +61,8 @@ fn span(key_len: usize, value_len: usize) -> usize {
     key_len.saturating_sub(PREFIX_LEN).max(value_len)
 }
 
-/// Builds the shapes of `window_len` slots.
+/// Builds the shapes of `window_len` slots, once per run: every window of every shard reads
+/// the same shapes (a window keeps only what changes per item).
 ///
 /// `spec` should have passed [`WorkloadSpec::validate`]; lengths outside what
 /// a key or value can be are clamped rather than trusted. `fixed_value_len`
@@ -76,13 +79,13 @@ pub fn build_distribution(
     window_len: usize,
     char_block_len: usize,
     rng: &mut fastrand::Rng,
-) -> Vec<SlotShape> {
+) -> Arc<[SlotShape]> {
     assert!(
         u32::try_from(char_block_len).is_ok(),
         "char block of {char_block_len} bytes is too long for u32 offsets"
     );
     if window_len == 0 {
-        return Vec::new();
+        return Arc::from([]);
     }
     let units = window_len.div_ceil(UNIT_SLOTS);
     let slots = units * UNIT_SLOTS;
@@ -219,7 +222,7 @@ mod tests {
         fixed: Option<usize>,
         window_len: usize,
         block: usize,
-    ) -> Vec<SlotShape> {
+    ) -> Arc<[SlotShape]> {
         build_distribution(
             spec,
             fixed,
@@ -312,7 +315,7 @@ mod tests {
         let block_len = 4096;
         let d = build(&spec, None, 100, block_len);
         assert_eq!(d.len(), 100);
-        for s in &d {
+        for s in d.iter() {
             assert!(s.suffix_offset < s.offset_limit);
             assert!(s.offset_limit as usize - 1 + s.span() <= block_len);
         }

@@ -9,6 +9,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use crate::charblock::CharBlock;
 use crate::distribution::SlotShape;
@@ -287,7 +288,8 @@ pub struct KeyWindow {
     miss_ratio: f64,
     prefill: bool,
     sampler: KeySampler,
-    shapes: Box<[SlotShape]>,
+    /// The run's slot shapes, shared by every window.
+    shapes: Arc<[SlotShape]>,
     /// This concurrency's index and the run's count: `--prefill` stores keys
     /// `concurrency, concurrency + concurrencies, …`.
     concurrency: u64,
@@ -308,7 +310,7 @@ impl KeyWindow {
     pub fn new(
         params: WindowParams,
         space: &KeySpace,
-        distribution: &[SlotShape],
+        distribution: &Arc<[SlotShape]>,
         concurrency: usize,
         concurrencies: usize,
     ) -> KeyWindow {
@@ -323,7 +325,7 @@ impl KeyWindow {
             miss_ratio: space.miss_ratio,
             prefill: space.prefill,
             sampler: KeySampler::new(space.dist, keys, start),
-            shapes: distribution.into(),
+            shapes: Arc::clone(distribution),
             concurrency,
             concurrencies,
             gets_issued: 0,

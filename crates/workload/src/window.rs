@@ -15,6 +15,8 @@
 //! - suffix and value offsets wrap inside the char block instead of running
 //!   off its end in long runs.
 
+use std::sync::Arc;
+
 use crate::charblock::CharBlock;
 use crate::distribution::SlotShape;
 use crate::key::{KeyPrefix, MAX_SHARDS, PREFIX_LEN};
@@ -72,17 +74,17 @@ pub struct Op {
     pub verify: bool,
 }
 
-/// One window item: a key and the state of its value on the server.
+/// One window item: a key and the state of its value on the server. Its lengths and offset
+/// bound are its slot's [`SlotShape`], which every window of the run shares: a window holds
+/// ten thousand items per concurrency, so each byte here is 160 KB of RSS at memaslap's
+/// default of 16 concurrencies.
 #[derive(Debug, Clone, Copy)]
 struct Item {
     /// The key's counter; its prefix is `KeyPrefix::new(shard, conn, key_counter)` of the
-    /// window (kept as 4 bytes, not the 8-byte prefix: a window holds many items).
+    /// window (kept as 4 bytes, not the 8-byte prefix).
     key_counter: u32,
-    key_len: u16,
-    value_len: u32,
+    /// Where the key suffix starts in the char block (moves on when the key is kicked out).
     suffix_offset: u32,
-    /// Exclusive bound that drifting offsets wrap at.
-    offset_limit: u32,
     /// Offset of the value the server holds; INVALID if never stored (or
     /// kicked out since).
     stored_offset: u32,
@@ -93,8 +95,7 @@ struct Item {
     /// Whether the item is stored with [`EXPIRE_TIME_SECS`] (else it never expires).
     expiring: bool,
     /// When the last stored SET completed, in the caller's seconds (Unix seconds fit 32
-    /// bits until 2106; a window has ten thousand items per concurrency, so each byte
-    /// counts).
+    /// bits until 2106).
     set_time_secs: u32,
 }
 
@@ -113,10 +114,6 @@ impl Item {
             self.suffix_offset
         }
     }
-
-    fn next_offset(&self, offset: u32) -> u32 {
-        (offset + 1) % self.offset_limit
-    }
 }
 
 /// memaslap's window of one concurrency: its items and its op counters.
@@ -124,6 +121,8 @@ impl Item {
 pub struct ItemWindow {
     params: WindowParams,
     items: Box<[Item]>,
+    /// The run's slot shapes; item i has the shape of slot i.
+    shapes: Arc<[SlotShape]>,
     shard: u16,
     conn: u16,
     /// Counter for the next new key prefix.
@@ -150,7 +149,12 @@ impl ItemWindow {
     ///
     /// If `params.window_len` is 0 or longer than `distribution`, or `shard`
     /// is not below [`MAX_SHARDS`]; the config stage rules these out.
-    pub fn new(params: WindowParams, distribution: &[SlotShape], shard: u16, conn: u16) -> Self {
+    pub fn new(
+        params: WindowParams,
+        distribution: &Arc<[SlotShape]>,
+        shard: u16,
+        conn: u16,
+    ) -> Self {
         assert!(
             params.window_len > 0 && params.window_len <= distribution.len(),
             "window of {} items needs 1..={} distribution slots",
@@ -172,10 +176,7 @@ impl ItemWindow {
                     // Window lengths are far below 2^32 (memory), so the
                     // initial counters are distinct.
                     key_counter: i as u32,
-                    key_len: shape.key_len.clamp(PREFIX_LEN as u16, MAX_KEY_LEN as u16),
-                    value_len: shape.value_len,
                     suffix_offset: shape.suffix_offset % shape.offset_limit.max(1),
-                    offset_limit: shape.offset_limit.max(1),
                     stored_offset: INVALID_OFFSET,
                     pending_offset: INVALID_OFFSET,
                     pending_overwrite: false,
@@ -187,6 +188,7 @@ impl ItemWindow {
         Self {
             params,
             items,
+            shapes: Arc::clone(distribution),
             shard,
             conn,
             next_key: params.window_len as u32,
@@ -274,12 +276,13 @@ impl ItemWindow {
 
     /// Records the SET in flight for `slot` and returns its op.
     fn issue_set(&mut self, slot: usize, overwrite: bool) -> Op {
-        let item = &mut self.items[slot];
-        item.pending_offset = if overwrite {
-            item.next_offset(item.stored_offset)
+        let pending_offset = if overwrite {
+            self.next_offset(slot, self.items[slot].stored_offset)
         } else {
-            item.suffix_offset
+            self.items[slot].suffix_offset
         };
+        let item = &mut self.items[slot];
+        item.pending_offset = pending_offset;
         item.pending_overwrite = overwrite;
         Op {
             kind: OpKind::Set,
@@ -293,11 +296,17 @@ impl ItemWindow {
     fn kick_out(&mut self, slot: usize) {
         let key_counter = self.next_key;
         self.next_key = self.next_key.wrapping_add(1);
+        let suffix_offset = self.next_offset(slot, self.items[slot].suffix_offset);
         let item = &mut self.items[slot];
         item.key_counter = key_counter;
-        item.suffix_offset = item.next_offset(item.suffix_offset);
+        item.suffix_offset = suffix_offset;
         item.stored_offset = INVALID_OFFSET;
         item.set_time_secs = 0;
+    }
+
+    /// The offset after `offset` in `slot`'s range: drifting offsets wrap at its bound.
+    fn next_offset(&self, slot: usize, offset: u32) -> u32 {
+        (offset + 1) % self.shapes[slot].offset_limit.max(1)
     }
 
     fn cursor_slot(&self) -> usize {
@@ -396,7 +405,7 @@ impl ItemWindow {
     /// of `block` (so a caller can send or compare it without copying it first).
     pub fn key_parts<'b>(&self, slot: usize, block: &'b CharBlock) -> ([u8; PREFIX_LEN], &'b [u8]) {
         let item = &self.items[slot];
-        let key_len = usize::from(item.key_len);
+        let key_len = self.key_len(slot);
         let mut prefix = [0u8; PREFIX_LEN];
         KeyPrefix::new(self.shard, self.conn, item.key_counter).write(&mut prefix);
         let start = item.suffix_offset as usize;
@@ -413,12 +422,12 @@ impl ItemWindow {
 
     /// Key length of `slot`, in bytes.
     pub fn key_len(&self, slot: usize) -> usize {
-        usize::from(self.items[slot].key_len)
+        usize::from(self.shapes[slot].key_len).clamp(PREFIX_LEN, MAX_KEY_LEN)
     }
 
     /// Value length of `slot`, in bytes.
     pub fn value_len(&self, slot: usize) -> usize {
-        self.items[slot].value_len as usize
+        self.shapes[slot].value_len as usize
     }
 
     /// The value of `slot`: while a SET of it is in flight, the bytes to send;
@@ -430,9 +439,8 @@ impl ItemWindow {
     ///
     /// If `block` is shorter than the one the distribution was built for.
     pub fn value<'b>(&self, slot: usize, block: &'b CharBlock) -> &'b [u8] {
-        let item = &self.items[slot];
-        let start = item.value_offset() as usize;
-        &block.as_slice()[start..start + item.value_len as usize]
+        let start = self.items[slot].value_offset() as usize;
+        &block.as_slice()[start..start + self.value_len(slot)]
     }
 
     /// Expiry of `slot` for the SET command: 0 or [`EXPIRE_TIME_SECS`].
@@ -497,7 +505,12 @@ impl Window {
     /// # Panics
     ///
     /// As [`ItemWindow::new`].
-    pub fn new(params: WindowParams, distribution: &[SlotShape], shard: u16, conn: u16) -> Self {
+    pub fn new(
+        params: WindowParams,
+        distribution: &Arc<[SlotShape]>,
+        shard: u16,
+        conn: u16,
+    ) -> Self {
         Window::Items(ItemWindow::new(params, distribution, shard, conn))
     }
 
@@ -506,7 +519,7 @@ impl Window {
     pub fn over_keys(
         params: WindowParams,
         space: &KeySpace,
-        distribution: &[SlotShape],
+        distribution: &Arc<[SlotShape]>,
         concurrency: usize,
         concurrencies: usize,
     ) -> Self {
@@ -632,9 +645,9 @@ fn clamp_secs(secs: u64) -> u32 {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn an_item_takes_32_bytes() {
+    fn an_item_takes_24_bytes() {
         // 16 concurrencies × 10k items: every byte of an item is 160 KB of RSS.
-        assert_eq!(std::mem::size_of::<Item>(), 32);
+        assert_eq!(std::mem::size_of::<Item>(), 24);
     }
 
     use super::*;
@@ -658,7 +671,7 @@ mod tests {
 
     struct Fixture {
         block: CharBlock,
-        distribution: Vec<SlotShape>,
+        distribution: Arc<[SlotShape]>,
         rng: fastrand::Rng,
     }
 
