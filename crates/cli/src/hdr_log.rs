@@ -29,7 +29,8 @@ use anyhow::Context;
 use hdrhistogram::Histogram;
 use shardslap_config::unix_now_s;
 use shardslap_engine::PeriodSample;
-use shardslap_report::{encode_hdr, LatencyStats, OpStats, Report};
+use shardslap_report::{LatencyStats, OpStats, Report};
+use shardslap_schema::encode_hdr;
 
 /// HdrHistogram's nanosecond-to-millisecond ratio for `Interval_Max`.
 const MAX_VALUE_DIVISOR: f64 = 1e6;

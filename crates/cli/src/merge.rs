@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use shardslap_results::{load, merge, time_gaps};
+use shardslap_merge::{load, merge, time_gaps};
 
 use crate::output::{label, write_output};
 

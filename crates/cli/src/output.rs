@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use shardslap_config::{JsonTarget, RunConfig};
 use shardslap_engine::{PeriodSample, RunObserver};
-use shardslap_report::{render_json, render_period, Report, RunInfo, TimePoint};
+use shardslap_report::{render_period, result_file, Report, RunInfo, TimePoint};
 
 use crate::hdr_log::HdrLog;
 use crate::progress::ProgressLine;
@@ -169,16 +169,16 @@ impl JsonSink {
     /// Writes the report as pretty JSON, with the time series from `series` when it was
     /// streamed to a `--timeseries` file.
     pub fn write(self, report: &Report, series: Option<&StreamedSeries>) -> anyhow::Result<()> {
-        let mut json = render_json(report);
+        let mut file = result_file(report);
         if let (Some(series), false) = (series, matches!(self, JsonSink::None)) {
             let path = match &self {
                 JsonSink::File(path, _) => Some(path.as_path()),
                 _ => None,
             };
-            series.apply(&mut json, path)?;
+            series.apply(&mut file, path)?;
         }
         let mut text =
-            serde_json::to_string_pretty(&json).context("cannot serialize the JSON report")?;
+            serde_json::to_string_pretty(&file).context("cannot serialize the JSON report")?;
         text.push('\n');
         match self {
             JsonSink::None => Ok(()),

@@ -7,11 +7,12 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 use clap::Parser;
+use shardslap_merge::{load_any, AnyResult};
 use shardslap_plot::{
-    render_runs_svg, render_sweep_svg, OpSpectrum, RunSeries, SpectrumPoint, SweepPoint,
+    percentile_spectrum, render_runs_svg, render_sweep_svg, OpSpectrum, RunSeries, SweepPoint,
     SweepSeries,
 };
-use shardslap_results::{load_any, percentile_spectrum, AnyResult, OpKind, ResultFile, SweepFile};
+use shardslap_schema::{OpName, ResultFile, SweepFile};
 
 use crate::output::{label, write_output};
 
@@ -53,18 +54,15 @@ pub fn main(args: PlotArgs) -> anyhow::Result<ExitCode> {
 
 /// What the run plot shows of one result file.
 fn run_series(label: String, run: &ResultFile) -> anyhow::Result<RunSeries> {
-    let mut spectrum = Vec::with_capacity(OpKind::ALL.len());
-    for op in OpKind::ALL {
+    let mut spectrum = Vec::with_capacity(OpName::ALL.len());
+    for op in OpName::ALL {
         if run.totals.op(op).ops == 0 {
             continue;
         }
-        let points = percentile_spectrum(&run.op_hdr(op)?)
-            .into_iter()
-            .map(|p| SpectrumPoint {
-                percentile: p.percentile,
-                latency_us: p.latency_us,
-            })
-            .collect();
+        let Some(hist) = run.op_hdr(op) else {
+            bail!("{label}: totals.{op}.hdr is null, so its latency spectrum cannot be drawn");
+        };
+        let points = percentile_spectrum(hist);
         spectrum.push(OpSpectrum {
             op: op.key().to_owned(),
             points,

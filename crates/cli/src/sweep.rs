@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use shardslap_config::{Args, RunConfig};
 use shardslap_engine::preflight;
-use shardslap_results::{SweepFile, SweepMeasurement, SweepStep};
+use shardslap_schema::{SweepFile, SweepMeasurement, SweepStep};
 
 use crate::cli::SweepArgs;
 use crate::colocation;

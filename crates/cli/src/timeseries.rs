@@ -15,8 +15,8 @@ use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use serde_json::{json, Value};
-use shardslap_report::{render_point, Report, TimePoint};
+use shardslap_report::{time_point_entry, Report, TimePoint};
+use shardslap_schema::{Extra, ResultFile, TimePointEntry, TimeseriesFile};
 
 /// Most points the `--json` result embeds (an hour at 1 s, about 5 MiB of JSON); past this it
 /// names the file. `SHARDSLAP_TIMESERIES_EMBED_MAX` overrides it (the tests use that).
@@ -112,7 +112,8 @@ impl TimeseriesSink {
     }
 
     fn write(&mut self, point: &TimePoint, partial: bool) -> io::Result<()> {
-        let mut line = render_point(point, self.last_t_s, partial).to_string();
+        let entry = time_point_entry(point, self.last_t_s, partial);
+        let mut line = serde_json::to_string(&entry).map_err(io::Error::other)?;
         line.push('\n');
         self.out.write_all(line.as_bytes())?;
         self.out.flush()?;
@@ -124,26 +125,27 @@ impl TimeseriesSink {
 }
 
 impl StreamedSeries {
-    /// Puts the series into the `--json` result `json`, written to `json_path` (`None` for
+    /// Puts the series into the `--json` result `file`, written to `json_path` (`None` for
     /// stdout): the points themselves up to the embed limit, else a reference to the file,
     /// relative to the result's folder when both are in one.
     ///
     /// # Errors
     /// The file cannot be read back, or holds a line that is not JSON.
-    pub fn apply(&self, json: &mut Value, json_path: Option<&Path>) -> anyhow::Result<()> {
+    pub fn apply(&self, file: &mut ResultFile, json_path: Option<&Path>) -> anyhow::Result<()> {
         if self.points <= embed_max_points() {
-            json["timeseries"] = Value::Array(self.read_back()?);
+            file.timeseries = self.read_back()?;
             return Ok(());
         }
-        json["timeseries"] = json!([]);
-        json["timeseries_file"] = json!({
-            "path": reference(&self.path, json_path),
-            "points": self.points,
+        file.timeseries = Vec::new();
+        file.timeseries_file = Some(TimeseriesFile {
+            path: reference(&self.path, json_path),
+            points: self.points,
+            extra: Extra::new(),
         });
         Ok(())
     }
 
-    fn read_back(&self) -> anyhow::Result<Vec<Value>> {
+    fn read_back(&self) -> anyhow::Result<Vec<TimePointEntry>> {
         let context = || {
             format!(
                 "cannot read back --timeseries file '{}'",

@@ -2,13 +2,12 @@
 //! the per-period time series.
 //!
 //! Stage: built by the caller after every shard has returned, then handed
-//! to `text::render_final` and `json::render_json`.
+//! to `text::render_final` and `result_file::result_file`.
 
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
-use crate::json::encode_hdr;
 use crate::latency::{add_histogram, empty_histogram, LatencyStats};
 use crate::run_info::RunInfo;
 use crate::stats::{merge_all, OpStats, ShardStats};
@@ -74,8 +73,7 @@ pub struct TimePoint {
     /// period's length is the gap to the previous point (or to 0).
     pub t_s: f64,
     /// The period's operations, summarised: a few numbers and the period's
-    /// histogram in its compact serialized form (so runs from several hosts
-    /// merge exactly, period by period).
+    /// histogram at two digits (so runs from several hosts merge exactly, period by period).
     pub ops: OpSummary,
     /// Requests each shard completed in the period, in shard order.
     pub shard_ops: Vec<u64>,
@@ -122,7 +120,7 @@ fn coarse_histogram(hist: &Histogram<u64>) -> Histogram<u64> {
 }
 
 /// What a time-series point keeps per operation type: a few numbers and
-/// the period's histogram, encoded.
+/// the period's histogram.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LatencySummary {
     /// Latency events.
@@ -138,12 +136,11 @@ pub struct LatencySummary {
     /// Largest latency, µs.
     pub max_us: f64,
     /// The period's HdrHistogram at [`PERIOD_HDR_SIGFIG`] significant
-    /// digits, encoded as every JSON `hdr` field is ([`crate::encode_hdr`]),
-    /// for `total` only (`None` for get and set, or if it cannot be
-    /// serialized). It lets runs from several hosts merge period by period;
-    /// at two digits it takes a few hundred bytes, so a long run's time
-    /// series stays small in memory and in the file.
-    pub hdr: Option<String>,
+    /// digits, for `total` only (`None` for get and set). It lets runs from several hosts
+    /// merge period by period; at two digits its file form (encoded as the result file is
+    /// written) takes a few hundred bytes. A long run that should not hold every period's
+    /// histogram in memory streams them (`--timeseries`).
+    pub hdr: Option<Histogram<u64>>,
 }
 
 impl LatencySummary {
@@ -164,7 +161,7 @@ impl LatencySummary {
 impl From<&LatencyStats> for LatencySummary {
     fn from(s: &LatencyStats) -> Self {
         Self {
-            hdr: encode_hdr(&coarse_histogram(s.histogram())).ok(),
+            hdr: Some(coarse_histogram(s.histogram())),
             ..Self::numbers(s)
         }
     }

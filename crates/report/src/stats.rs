@@ -76,6 +76,13 @@ macro_rules! counters {
             pub fn merge(&mut self, other: &Self) {
                 $(self.$field += other.$field;)*
             }
+
+            /// Every counter with its name (the field's, as the result file's `counters`
+            /// has it), in declaration order.
+            #[must_use]
+            pub fn named(&self) -> Vec<(&'static str, u64)> {
+                vec![$((stringify!($field), self.$field),)*]
+            }
         }
     };
 }

@@ -18,7 +18,7 @@ fn run_on(server: &MemcachedServer, path: &str, extra: &[&str]) -> crate::util::
 }
 
 fn data_path(run: &crate::util::RunResult) -> &str {
-    run.json()["run"]["data_path"].as_str().unwrap_or("")
+    run.result().run.data_path.as_deref().unwrap_or("")
 }
 
 #[test]

@@ -11,23 +11,23 @@ pub(crate) const LIMIT: Duration = Duration::from_secs(60);
 /// Asserts that every count shardslap reports equals what memcached counted.
 pub(crate) fn assert_counts_match(run: &RunResult, server: &StatsDelta) {
     run.assert_success();
-    let get = run.counter("cmd_get");
-    let misses = run.counter("get_misses");
+    let get = run.counters().cmd_get;
+    let misses = run.counters().get_misses;
     assert_eq!(get, server.cmd_get, "cmd_get");
-    assert_eq!(run.counter("cmd_set"), server.cmd_set, "cmd_set");
+    assert_eq!(run.counters().cmd_set, server.cmd_set, "cmd_set");
     assert_eq!(misses, server.get_misses, "get_misses");
     assert_eq!(get - misses, server.get_hits, "get hits");
     assert_eq!(
-        run.counter("written_bytes"),
+        run.counters().written_bytes,
         server.bytes_read,
         "written_bytes"
     );
     assert_eq!(
-        run.counter("read_bytes"),
+        run.counters().read_bytes,
         server.bytes_written,
         "read_bytes"
     );
-    assert_eq!(run.counter("errors"), 0, "errors");
+    assert_eq!(run.counters().errors, 0, "errors");
 }
 
 /// Runs shardslap against `server` with `args`; returns the run and the server's stats delta.
@@ -50,7 +50,7 @@ fn one_shard_execute_number_counts_match_server() {
     );
     assert_counts_match(&run, &delta);
     assert_eq!(
-        run.counter("cmd_get") + run.counter("cmd_set"),
+        run.counters().cmd_get + run.counters().cmd_set,
         3001,
         "-x is exact"
     );
@@ -65,17 +65,14 @@ fn two_shards_execute_number_counts_match_server() {
     );
     assert_counts_match(&run, &delta);
     assert_eq!(
-        run.counter("cmd_get") + run.counter("cmd_set"),
+        run.counters().cmd_get + run.counters().cmd_set,
         5003,
         "-x is exact"
     );
-    let shards = run.json()["shards"].as_array().unwrap();
+    let shards = &run.result().shards;
     assert_eq!(shards.len(), 2);
     for shard in shards {
-        assert!(
-            shard["totals"]["total"]["ops"].as_u64().unwrap() > 0,
-            "every shard works"
-        );
+        assert!(shard.totals.total.ops > 0, "every shard works");
     }
 }
 
@@ -84,9 +81,9 @@ fn two_shards_time_mode_counts_match_server() {
     let server = MemcachedServer::start();
     let (run, delta) = run_against(&server, &["-T", "2", "-c", "4", "-t", "2s"]);
     assert_counts_match(&run, &delta);
-    let duration = run.json()["run"]["duration_s"].as_f64().unwrap();
+    let duration = run.result().run.duration_s;
     assert!((1.9..3.0).contains(&duration), "ran for {duration} s");
-    assert!(run.counter("cmd_get") > 100, "a 2 s run does real work");
+    assert!(run.counters().cmd_get > 100, "a 2 s run does real work");
 }
 
 #[test]
@@ -95,10 +92,10 @@ fn default_mix_is_one_set_per_nine_gets() {
     // 10 concurrencies x 1000 ops: each does exactly 100 SETs and 900 GETs.
     let (run, delta) = run_against(&server, &["-T", "1", "-c", "10", "-x", "10000"]);
     assert_counts_match(&run, &delta);
-    assert_eq!(run.counter("cmd_set"), 1000);
-    assert_eq!(run.counter("cmd_get"), 9000);
+    assert_eq!(run.counters().cmd_set, 1000);
+    assert_eq!(run.counters().cmd_get, 9000);
     assert_eq!(
-        run.counter("get_misses"),
+        run.counters().get_misses,
         0,
         "GETs only ask for stored keys"
     );
@@ -117,17 +114,17 @@ fn get_only_mix_warms_up_first() {
     );
     assert_counts_match(&run, &delta);
     assert_eq!(
-        run.counter("cmd_set"),
+        run.counters().cmd_set,
         4 * 1024,
         "warm-up fills every window once"
     );
-    assert_eq!(run.counter("warmup_sets"), 4 * 1024);
+    assert_eq!(run.counters().warmup_sets, 4 * 1024);
     assert_eq!(
-        run.counter("cmd_get"),
+        run.counters().cmd_get,
         2000,
         "-x counts measured operations"
     );
-    assert_eq!(run.counter("get_misses"), 0);
+    assert_eq!(run.counters().get_misses, 0);
     let json = run.json();
     assert_eq!(json["run"]["warmup"]["sets"].as_u64(), Some(4096));
     assert_eq!(
@@ -151,7 +148,7 @@ fn more_shards_than_cores_still_counts_right() {
         "placement warning: {}",
         run.stderr
     );
-    assert_eq!(run.json()["shards"].as_array().unwrap().len(), 4);
+    assert_eq!(run.result().shards.len(), 4);
 }
 
 #[test]
@@ -173,14 +170,14 @@ fn every_listed_server_gets_load_and_counts_add_up() {
         1000,
         "server B: one concurrency"
     );
-    assert_eq!(run.counter("cmd_get"), delta_a.cmd_get + delta_b.cmd_get);
-    assert_eq!(run.counter("cmd_set"), delta_a.cmd_set + delta_b.cmd_set);
+    assert_eq!(run.counters().cmd_get, delta_a.cmd_get + delta_b.cmd_get);
+    assert_eq!(run.counters().cmd_set, delta_a.cmd_set + delta_b.cmd_set);
     assert_eq!(
-        run.counter("written_bytes"),
+        run.counters().written_bytes,
         delta_a.bytes_read + delta_b.bytes_read
     );
     assert_eq!(
-        run.counter("read_bytes"),
+        run.counters().read_bytes,
         delta_a.bytes_written + delta_b.bytes_written
     );
 }

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use shardslap_schema::OpsObject;
 use shardslap_testkit::{FakeServer, Fault, MemcachedServer, ServerOptions, UdpDropProxy};
 
 use crate::engine_counts::LIMIT;
@@ -21,7 +22,7 @@ fn run_through(fault: Fault, extra: &[&str]) -> (crate::util::RunResult, u64) {
 }
 
 fn duration_s(run: &crate::util::RunResult) -> f64 {
-    run.json()["run"]["duration_s"].as_f64().unwrap()
+    run.result().run.duration_s
 }
 
 #[test]
@@ -35,10 +36,10 @@ fn a_stalled_request_times_out_is_counted_and_its_connection_recycled() {
     assert_eq!(injected, 1);
     // Every connection waits on held replies: each wait ends after --timeout, is counted,
     // and the connection is recycled — as often as the stall outlasts the timeout.
-    let timeouts = run.counter("timeouts");
+    let timeouts = run.counters().timeouts;
     assert!((2..=6).contains(&timeouts), "{timeouts} timeouts");
-    assert_eq!(run.counter("reconnects"), timeouts);
-    assert_eq!(run.counter("errors"), timeouts);
+    assert_eq!(run.counters().reconnects, timeouts);
+    assert_eq!(run.counters().errors, timeouts);
     // A request in flight at the deadline may wait one --timeout more, never longer.
     assert!(duration_s(&run) < 4.3, "ends on time: {}", duration_s(&run));
 }
@@ -52,11 +53,11 @@ fn garbage_is_a_protocol_error_and_the_connection_is_reset() {
     let (run, injected) = run_through(garbage, &["-t", "2s"]);
     run.assert_success();
     assert_eq!(injected, 1);
-    assert_eq!(run.counter("protocol_errors"), 1);
-    assert_eq!(run.counter("reconnects"), 1);
-    assert!(run.counter("errors") >= 1);
+    assert_eq!(run.counters().protocol_errors, 1);
+    assert_eq!(run.counters().reconnects, 1);
+    assert!(run.counters().errors >= 1);
     assert!(
-        run.counter("cmd_get") > 1000,
+        run.counters().cmd_get > 1000,
         "the run went on after the garbage"
     );
 }
@@ -69,8 +70,8 @@ fn a_reply_cut_mid_value_without_reconnect_ends_the_run_early_with_results() {
     let (run, injected) = run_through(cut, &["-t", "5s"]);
     assert_eq!(injected, 1);
     assert_eq!(run.status.code(), Some(1), "stderr:\n{}", run.stderr);
-    assert_eq!(run.counter("disconnects"), 1);
-    assert!(run.counter("cmd_get") + run.counter("cmd_set") >= 200);
+    assert_eq!(run.counters().disconnects, 1);
+    assert!(run.counters().cmd_get + run.counters().cmd_set >= 200);
     assert!(duration_s(&run) < 4.0, "ended early: {}", duration_s(&run));
 }
 
@@ -82,9 +83,9 @@ fn a_reply_cut_mid_value_with_reconnect_is_counted_and_the_run_goes_on() {
     let (run, injected) = run_through(cut, &["-t", "2s", "-R"]);
     run.assert_success();
     assert_eq!(injected, 1);
-    assert_eq!(run.counter("disconnects"), 1);
-    assert_eq!(run.counter("reconnects"), 1);
-    assert!(run.counter("cmd_get") > 1000);
+    assert_eq!(run.counters().disconnects, 1);
+    assert_eq!(run.counters().reconnects, 1);
+    assert!(run.counters().cmd_get > 1000);
 }
 
 #[test]
@@ -104,44 +105,44 @@ fn lost_udp_replies_are_udp_timeouts_and_the_run_goes_on() {
     let delta = server.stats().since(&before);
     run.assert_success();
     let dropped = proxy.dropped();
-    let timeouts = run.counter("udp_timeouts");
+    let timeouts = run.counters().udp_timeouts;
     assert!(timeouts > 0, "the proxy dropped {dropped} datagrams");
     // Each lost reply is waited for (at most --timeout) and counted, at the deadline too.
     assert_eq!(timeouts, dropped, "one timeout per dropped datagram");
-    assert!(run.counter("packets_dropped") >= timeouts);
+    assert!(run.counters().packets_dropped >= timeouts);
     assert_eq!(
-        run.counter("errors"),
+        run.counters().errors,
         timeouts,
         "timeouts are the only errors"
     );
     // The server answered every request; the lost answers are the difference.
-    assert_eq!(delta.cmd_get, run.counter("cmd_get") + timeouts, "cmd_get");
-    assert_eq!(delta.cmd_set, run.counter("cmd_set"), "cmd_set");
+    assert_eq!(delta.cmd_get, run.counters().cmd_get + timeouts, "cmd_get");
+    assert_eq!(delta.cmd_set, run.counters().cmd_set, "cmd_set");
     assert_eq!(
         proxy.get_datagrams(),
         delta.cmd_get,
         "one reply datagram per GET"
     );
     assert_eq!(
-        run.counter("written_bytes"),
+        run.counters().written_bytes,
         delta.bytes_read,
         "every request arrived"
     );
     // The sockets stayed in use: the run kept going after the losses, and ended on time.
     assert!(
-        run.counter("cmd_get") > 20 * timeouts,
+        run.counters().cmd_get > 20 * timeouts,
         "{} GETs",
-        run.counter("cmd_get")
+        run.counters().cmd_get
     );
-    assert_eq!(run.counter("disconnects") + run.counter("reconnects"), 0);
+    assert_eq!(run.counters().disconnects + run.counters().reconnects, 0);
     assert!(duration_s(&run) < 2.6, "ends on time: {}", duration_s(&run));
 }
 
-/// Requests of `op_stats` (a `totals`-shaped JSON object) that took more than 65 ms: the
+/// Requests of `op_stats` (a `totals` or `service` object) that took more than 65 ms: the
 /// sum of memaslap's log2 buckets above 2^16 µs.
-fn slower_than_65ms(op_stats: &serde_json::Value) -> u64 {
-    let dist = op_stats["total"]["log2_dist"].as_array().unwrap();
-    dist.iter().skip(17).map(|n| n.as_u64().unwrap()).sum()
+fn slower_than_65ms(op_stats: Option<&OpsObject>) -> u64 {
+    let dist = &op_stats.expect("the ops object is there").total.log2_dist;
+    dist.iter().skip(17).sum()
 }
 
 #[test]
@@ -155,7 +156,7 @@ fn a_200ms_stall_is_one_late_request_per_connection_closed_but_every_scheduled_o
     closed.assert_success();
     assert_eq!(injected, 1);
     // Closed loop: each connection had one request out when the server stalled.
-    let late_closed = slower_than_65ms(&closed.json()["totals"]);
+    let late_closed = slower_than_65ms(Some(&closed.result().totals));
     assert!(
         (1..=4).contains(&late_closed),
         "{late_closed} late (closed loop)"
@@ -171,19 +172,24 @@ fn a_200ms_stall_is_one_late_request_per_connection_closed_but_every_scheduled_o
     assert_eq!(injected, 1);
     // Open loop: every request scheduled in the stall's first ~135 ms is over 65 ms late
     // (1000/s × 0.135 s ≈ 135), counted from its intended send time...
-    let late_open = slower_than_65ms(&open.json()["totals"]);
+    let late_open = slower_than_65ms(Some(&open.result().totals));
     assert!(late_open > 100, "{late_open} late (open loop)");
     // ...while their service time (from reaching the socket) was short: only those in flight
     // when the server stalled waited on it.
-    let late_service = slower_than_65ms(&open.json()["service"]);
+    let late_service = slower_than_65ms(open.result().service.as_ref());
     assert!(
         (1..=4).contains(&late_service),
         "{late_service} slow in service time"
     );
     assert_eq!(
-        open.counter("dropped"),
+        open.counters().dropped,
         0,
         "the backlog stayed under --max-queue"
     );
-    assert_eq!(open.json()["rate"]["met"], true, "{}", open.json()["rate"]);
+    let rate = open
+        .result()
+        .rate
+        .as_ref()
+        .expect("an open loop has a rate");
+    assert!(rate.met, "{rate:?}");
 }

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use shardslap_schema::decode_hdr;
 use shardslap_testkit::MemcachedServer;
 
 use crate::util::{run_with_json, TempDir};
@@ -84,18 +85,23 @@ fn python_hdrhistogram_decodes_the_json_hdr_fields() {
     std::fs::write(&path, run.json().to_string()).unwrap();
     let decoded = python(DECODE_JSON_HDR, &[&path]);
     for op in ["get", "set", "total"] {
-        let ours = &run.json()["totals"][op];
-        let hdr = ours["hdr"].as_str().unwrap();
+        // The file's own string: what the Python decoder read.
+        let file = run.json();
+        let hdr = file["totals"][op]["hdr"].as_str().unwrap();
         assert!(hdr.starts_with("HISTF"), "{op}");
-        assert_eq!(decoded[op]["count"], ours["ops"], "{op} count");
+        let ours = run.result().totals.op(op.parse().unwrap());
+        assert_eq!(decoded[op]["count"], ours.ops, "{op} count");
         // The very histogram we hold, bucket for bucket.
-        let hist = shardslap_report::decode_hdr(hdr).unwrap();
+        let hist = ours.hdr.clone().unwrap();
+        assert_eq!(hist, decode_hdr(hdr).unwrap());
         assert_eq!(decoded[op]["buckets"], buckets(&hist), "{op} buckets");
         for (key, q) in [("p50", 0.5), ("p99", 0.99)] {
             let theirs = decoded[op][format!("{key}_us")].as_f64().unwrap();
             assert_percentile(theirs, &hist, q, &format!("{op} {key}"));
             // And our own percentile is the same quantile of the same histogram.
-            let ours_us = ours["latency_us"][key].as_f64().unwrap();
+            let ours_us = serde_json::to_value(&ours.latency_us).unwrap()[key]
+                .as_f64()
+                .unwrap();
             assert_percentile(ours_us, &hist, q, &format!("{op} our {key}"));
         }
     }
@@ -205,8 +211,7 @@ fn hdr_log_is_written_as_the_run_goes_and_python_reads_the_runs_counts() {
         let tag = &decoded["tags"][op];
         // Every interval of the run, the partial last one included: the run's counts.
         assert_eq!(tag["count"], result["totals"][op]["ops"], "{op} count");
-        let ours =
-            shardslap_report::decode_hdr(result["totals"][op]["hdr"].as_str().unwrap()).unwrap();
+        let ours = decode_hdr(result["totals"][op]["hdr"].as_str().unwrap()).unwrap();
         assert_eq!(
             tag["buckets"],
             buckets(&ours),

@@ -69,9 +69,9 @@ fn sigint_prints_and_saves_partial_results_exit_130() {
     let duration = json["run"]["duration_s"].as_f64().unwrap();
     assert!(duration < 10.0, "stopped early, not after 20 s: {duration}");
     // Every in-flight request finished, so the partial counts are still exact.
-    assert_eq!(run.counter("cmd_get"), delta.cmd_get);
-    assert_eq!(run.counter("cmd_set"), delta.cmd_set);
-    assert!(run.counter("cmd_get") > 0);
+    assert_eq!(run.counters().cmd_get, delta.cmd_get);
+    assert_eq!(run.counters().cmd_set, delta.cmd_set);
+    assert!(run.counters().cmd_get > 0);
 }
 
 #[test]
@@ -79,11 +79,14 @@ fn sigterm_exits_143_with_results() {
     let mut server = MemcachedServer::start();
     let (run, _dir) = interrupted_run(&mut server, |pid, _| signal(pid, libc::SIGTERM));
     assert_eq!(run.status.code(), Some(143), "stderr: {}", run.stderr);
-    assert!(run.json()["run"]["interrupted"]
-        .as_str()
+    assert!(run
+        .result()
+        .run
+        .interrupted
+        .as_deref()
         .unwrap()
         .contains("SIGTERM"));
-    assert!(run.counter("cmd_get") > 0);
+    assert!(run.counters().cmd_get > 0);
 }
 
 #[test]
@@ -99,7 +102,7 @@ fn lost_server_ends_the_run_early_with_results_exit_1() {
     );
     let json = run.json();
     assert!(json["run"]["interrupted"].is_string());
-    assert!(run.counter("cmd_get") > 0, "what was measured is kept");
-    assert!(run.counter("disconnects") > 0);
+    assert!(run.counters().cmd_get > 0, "what was measured is kept");
+    assert!(run.counters().disconnects > 0);
     assert!(json["run"]["duration_s"].as_f64().unwrap() < 10.0);
 }

@@ -26,17 +26,18 @@ fn a_prefilled_key_space_counts_match_the_server_and_every_get_hits() {
         ],
     );
     assert_counts_match(&run, &delta);
-    assert_eq!(run.counter("get_misses"), 0, "every key was stored first");
+    assert_eq!(run.counters().get_misses, 0, "every key was stored first");
     assert_eq!(
-        run.json()["run"]["warmup"]["sets"],
-        3000,
+        run.result().run.warmup.as_ref().map(|w| w.sets),
+        Some(3000),
         "one prefill SET per key"
     );
     assert_eq!(
-        run.counter("cmd_get") + run.counter("cmd_set"),
+        run.counters().cmd_get + run.counters().cmd_set,
         20000 + 3000
     );
-    let config = &run.json()["config"]["key_space"];
+    // The config section is the config crate's, not the schema's: read as JSON.
+    let config = &run.result().config["key_space"];
     assert_eq!(config["keys"], 3000);
     assert_eq!(config["dist"], "uniform");
 }
@@ -104,7 +105,7 @@ fn zipf_puts_its_theoretical_share_of_gets_on_the_hottest_keys_on_the_wire() {
     run.assert_success();
     let counts = counter.counts();
     let gets: u64 = counts.values().sum();
-    assert_eq!(gets, run.counter("cmd_get"), "the proxy saw every GET key");
+    assert_eq!(gets, run.counters().cmd_get, "the proxy saw every GET key");
     let hot: u64 = counts
         .iter()
         .filter(|(key, _)| key_index(key) < keys / 100)

@@ -159,7 +159,7 @@ fn start_at_in_the_past_warns_and_runs_at_once() {
         "{}",
         run.stderr
     );
-    assert_eq!(run.counter("cmd_get") + run.counter("cmd_set"), 100);
+    assert_eq!(run.counters().cmd_get + run.counters().cmd_set, 100);
 }
 
 #[test]

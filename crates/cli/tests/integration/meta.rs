@@ -1,6 +1,7 @@
 //! The meta protocol (`--protocol meta`) against a real memcached 1.6: `ms` sets, `mg` gets and
 //! quiet multi-gets ended by `mn`, each count equal to the server's own `stats` deltas.
 
+use shardslap_schema::{ProtocolName, WorkloadSettings};
 use shardslap_testkit::MemcachedServer;
 
 use crate::engine_counts::{assert_counts_match, run_against};
@@ -29,8 +30,9 @@ fn meta_counts_match_and_misses_are_misses() {
         delta.get_misses > 0,
         "the small server should evict: {delta:?}"
     );
-    assert_eq!(run.json()["config"]["protocol"], "meta");
-    assert_eq!(run.json()["config"]["binary"], false);
+    let settings = WorkloadSettings::from_config(&run.result().config).unwrap();
+    assert_eq!(settings.protocol, Some(ProtocolName::Meta));
+    assert_eq!(settings.binary, Some(false));
 }
 
 #[test]
@@ -58,8 +60,8 @@ fn meta_multi_get_is_quiet_mg_and_mn_and_counts_every_key() {
         delta.get_misses > 0,
         "the small server should evict: {delta:?}"
     );
-    let events = run.json()["totals"]["get"]["ops"].as_u64().unwrap();
-    let keys = run.counter("cmd_get");
+    let events = run.result().totals.get.ops;
+    let keys = run.counters().cmd_get;
     // Each multi-get asks for 8 keys; only each concurrency's last batch may be shorter.
     assert!(
         events * 8 >= keys && keys > (events - 4) * 8,
@@ -94,10 +96,10 @@ fn meta_verification_and_expiry_work_as_in_ascii() {
         ],
     );
     assert_counts_match(&run, &delta);
-    assert_eq!(run.counter("verify_failed"), 0, "an honest server");
-    assert_eq!(run.counter("verify_misses"), 0, "nothing was evicted");
+    assert_eq!(run.counters().verify_failed, 0, "an honest server");
+    assert_eq!(run.counters().verify_misses, 0, "nothing was evicted");
     assert_eq!(
-        run.counter("expired_get") + run.counter("unexpired_unget"),
+        run.counters().expired_get + run.counters().unexpired_unget,
         0,
         "nothing is 55-65 s old in a short run"
     );
@@ -134,7 +136,7 @@ fn pipelined_meta_requests_are_counted_exactly() {
     );
     assert_counts_match(&run, &delta);
     assert_eq!(
-        run.counter("cmd_get") + run.counter("cmd_set"),
+        run.counters().cmd_get + run.counters().cmd_set,
         30000,
         "-x is exact"
     );

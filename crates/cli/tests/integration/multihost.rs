@@ -89,6 +89,7 @@ fn two_namespace_hosts_start_together_and_their_merge_matches_the_server() {
         status: recipe.status,
         stdout: String::new(),
         stderr: recipe.stderr.clone(),
+        result: Some(serde_json::from_value(merged.clone()).unwrap()),
         json: Some(merged),
     };
     assert_counts_match(&as_run, &delta);

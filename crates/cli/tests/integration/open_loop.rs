@@ -28,8 +28,8 @@ fn below_capacity_the_rate_is_met_within_one_percent_and_counts_are_the_servers(
             ],
         );
         assert_counts_match(&run, &delta);
-        let rate = &run.json()["rate"];
-        let achieved = rate["achieved_per_sec"].as_f64().unwrap();
+        let rate = run.result().rate.as_ref().expect("an open loop has a rate");
+        let achieved = rate.achieved_per_sec;
         // Even gaps land on the rate; a Poisson process's count over 18k arrivals varies by
         // about 0.75% (one standard deviation), so it gets three of them.
         let tolerance = if arrivals == "uniform" { 0.01 } else { 0.025 };
@@ -37,11 +37,11 @@ fn below_capacity_the_rate_is_met_within_one_percent_and_counts_are_the_servers(
             (achieved / 6000.0 - 1.0).abs() <= tolerance,
             "{arrivals}: achieved {achieved:.0}/s"
         );
-        assert_eq!(rate["requested_per_sec"], 6000);
-        assert_eq!(run.counter("dropped"), 0);
+        assert_eq!(rate.requested_per_sec, 6000);
+        assert_eq!(run.counters().dropped, 0);
         assert!(run.stdout.contains("Rate: requested 6000/s, achieved"));
         // Both latencies are reported: from the intended time, and service time.
-        assert!(run.json()["service"]["total"]["ops"].as_u64().unwrap() > 0);
+        assert!(run.result().service.as_ref().unwrap().total.ops > 0);
         assert!(run.stdout.contains("Service time percentiles"));
     }
 }
@@ -65,7 +65,7 @@ fn above_capacity_the_report_says_the_rate_was_not_met() {
         ],
     );
     assert_counts_match(&run, &delta);
-    assert_eq!(run.json()["rate"]["met"], false);
+    assert!(!run.result().rate.as_ref().unwrap().met);
     assert!(
         run.stdout
             .contains("(not met: sends fell behind their schedule"),
@@ -73,7 +73,7 @@ fn above_capacity_the_report_says_the_rate_was_not_met() {
         run.stdout
     );
     assert!(
-        run.counter("dropped") > 0,
+        run.counters().dropped > 0,
         "the backlog overflowed and was counted"
     );
 }

@@ -3,10 +3,11 @@
 
 use std::time::Duration;
 
+use shardslap_schema::{OpName, ResultFile};
 use shardslap_testkit::{FakeServer, Fault, MemcachedServer, ServerOptions};
 
 use crate::engine_counts::{assert_counts_match, run_against, LIMIT};
-use crate::util::{run_plain, run_with_json, RunResult};
+use crate::util::{counters_of, run_plain, run_with_json, RunResult};
 
 /// A memcached small enough that the workload below evicts: GETs then miss for real.
 pub(crate) fn small_server() -> MemcachedServer {
@@ -24,7 +25,7 @@ fn udp_server() -> MemcachedServer {
 }
 
 fn get_events(run: &RunResult) -> u64 {
-    run.json()["totals"]["get"]["ops"].as_u64().unwrap()
+    run.result().totals.get.ops
 }
 
 #[test]
@@ -41,7 +42,7 @@ fn multi_get_counts_every_key_and_one_latency_event_per_request() {
         delta.get_misses > 0,
         "the small server should evict: {delta:?}"
     );
-    let (keys, events) = (run.counter("cmd_get"), get_events(&run));
+    let (keys, events) = (run.counters().cmd_get, get_events(&run));
     // Each multi-get asks for 10 keys; only each concurrency's last batch may be shorter.
     assert!(
         events * 10 >= keys && keys > (events - 4) * 10,
@@ -77,7 +78,7 @@ fn binary_multi_get_is_getkq_and_noop() {
         delta.get_misses > 0,
         "the small server should evict: {delta:?}"
     );
-    assert!(get_events(&run) * 8 >= run.counter("cmd_get"));
+    assert!(get_events(&run) * 8 >= run.counters().cmd_get);
 }
 
 #[test]
@@ -91,11 +92,11 @@ fn verification_finds_nothing_wrong_on_an_honest_server_even_with_overwrites() {
     );
     assert_counts_match(&run, &delta);
     assert_eq!(
-        run.counter("verify_failed"),
+        run.counters().verify_failed,
         0,
         "memaslap's -o/-v off-by-one is gone"
     );
-    assert_eq!(run.counter("verify_misses"), 0);
+    assert_eq!(run.counters().verify_misses, 0);
 }
 
 #[test]
@@ -121,7 +122,7 @@ fn verification_catches_one_corrupted_value_and_b_prints_it() {
     run.assert_success();
     assert_eq!(fake.injected(), 1);
     assert_eq!(
-        run.counter("verify_failed"),
+        run.counters().verify_failed,
         1,
         "exactly the corrupted value"
     );
@@ -151,7 +152,7 @@ fn expire_verification_stores_that_fraction_with_a_ttl() {
     assert_counts_match(&run, &delta);
     // Nothing is 55-65 s old in a short run: no expiry can be judged wrong.
     assert_eq!(
-        run.counter("expired_get") + run.counter("unexpired_unget"),
+        run.counters().expired_get + run.counters().unexpired_unget,
         0
     );
     let (expiring, items) = items_with_ttl(&server);
@@ -190,8 +191,8 @@ fn tps_limit_paces_the_run_to_the_asked_rate() {
     let server = MemcachedServer::start();
     let (run, delta) = run_against(&server, &["-T", "1", "-c", "16", "-t", "3s", "-P", "2000"]);
     assert_counts_match(&run, &delta);
-    let ops = run.counter("cmd_get") + run.counter("cmd_set");
-    let secs = run.json()["run"]["duration_s"].as_f64().unwrap();
+    let ops = run.counters().cmd_get + run.counters().cmd_set;
+    let secs = run.result().run.duration_s;
     let rate = ops as f64 / secs;
     assert!(
         (1960.0..=2040.0).contains(&rate),
@@ -222,13 +223,13 @@ fn stat_freq_prints_periods_of_every_table_and_keeps_them_in_json() {
             .count();
         assert!(rows >= 3, "{rows} {table} Period rows:\n{}", run.stdout);
     }
-    let points = run.json()["timeseries"].as_array().unwrap();
+    let points = &run.result().timeseries;
     assert!(points.len() >= 3, "{} time-series points", points.len());
     // The first three periods are whole seconds of load (a last one may be a short tail).
     for point in &points[..3] {
-        for op in ["get", "set", "total"] {
-            let p = &point[op];
-            assert!(p["ops"].as_u64().unwrap() > 0 && p["p99_us"].as_f64().unwrap() > 0.0);
+        for op in OpName::ALL {
+            let p = point.op(op);
+            assert!(p.ops > 0 && p.p99_us > 0.0);
         }
     }
 }
@@ -254,9 +255,9 @@ fn reconnect_survives_a_server_restart_without_stopping_the_run() {
     server.restart();
     let run = crate::util::wait_with_deadline(child, LIMIT);
     assert_eq!(run.status.code(), Some(0), "stderr:\n{}", run.stderr);
-    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    let counters = &json["counters"];
-    let disconnects = counters["disconnects"].as_u64().unwrap();
+    let result: ResultFile = serde_json::from_str(&run.stdout).unwrap();
+    let counters = counters_of(&result);
+    let disconnects = counters.disconnects;
     // Each of the 4 connections is lost at least once; a reconnect that lands while the
     // dying server still accepts is lost again, and counted again.
     assert!(
@@ -264,12 +265,8 @@ fn reconnect_survives_a_server_restart_without_stopping_the_run() {
         "{disconnects} disconnects:\n{}",
         run.stderr
     );
-    assert_eq!(
-        counters["reconnects"].as_u64(),
-        Some(disconnects),
-        "every link came back"
-    );
-    let duration = json["run"]["duration_s"].as_f64().unwrap();
+    assert_eq!(counters.reconnects, disconnects, "every link came back");
+    let duration = result.run.duration_s;
     assert!(duration < 4.5, "the run still ends on time: {duration}");
     assert!(run.stderr.contains("disconnect") && run.stderr.contains("reconnect after"));
     // The restarted server served the rest of the run.
@@ -282,7 +279,7 @@ fn udp_counts_match_the_server() {
     let (run, delta) = run_against(&server, &["-T", "1", "-c", "4", "-x", "20000", "-U"]);
     assert_counts_match(&run, &delta);
     assert_eq!(
-        run.counter("udp_timeouts") + run.counter("packets_dropped"),
+        run.counters().udp_timeouts + run.counters().packets_dropped,
         0
     );
 }
@@ -298,10 +295,10 @@ fn udp_carries_5000_byte_values_and_multi_gets_over_several_datagrams() {
     );
     assert_counts_match(&run, &delta);
     assert_eq!(
-        run.counter("udp_timeouts") + run.counter("packets_dropped"),
+        run.counters().udp_timeouts + run.counters().packets_dropped,
         0
     );
-    assert!(run.counter("read_bytes") > run.counter("cmd_get") * 4000);
+    assert!(run.counters().read_bytes > run.counters().cmd_get * 4000);
 }
 
 #[test]
@@ -337,10 +334,10 @@ fn facebook_mode_sets_over_tcp_multi_gets_over_udp() {
     );
     assert_counts_match(&run, &delta);
     assert_eq!(
-        run.counter("udp_timeouts") + run.counter("packets_dropped"),
+        run.counters().udp_timeouts + run.counters().packets_dropped,
         0
     );
-    assert!(get_events(&run) * 10 >= run.counter("cmd_get"));
+    assert!(get_events(&run) * 10 >= run.counters().cmd_get);
 }
 
 #[test]
@@ -367,14 +364,14 @@ fn rep_write_sends_sets_to_the_first_servers_and_gets_anywhere() {
     let (da, db) = (a.stats().since(&before_a), b.stats().since(&before_b));
     run.assert_success();
     assert_eq!(
-        run.counter("cmd_set"),
+        run.counters().cmd_set,
         da.cmd_set,
         "every SET went to the write server"
     );
     assert_eq!(db.cmd_set, 0);
-    assert_eq!(run.counter("cmd_get"), da.cmd_get + db.cmd_get);
+    assert_eq!(run.counters().cmd_get, da.cmd_get + db.cmd_get);
     assert!(da.cmd_get > 0 && db.cmd_get > 0, "GETs go to either server");
-    assert_eq!(run.counter("get_misses"), da.get_misses + db.get_misses);
+    assert_eq!(run.counters().get_misses, da.get_misses + db.get_misses);
     assert_eq!(
         db.get_misses, db.cmd_get,
         "the server that got no SETs has nothing"
@@ -410,7 +407,7 @@ fn pipelined_requests_are_counted_exactly_in_ascii_and_binary() {
             "the small server should evict: {delta:?}"
         );
         assert_eq!(
-            run.counter("cmd_get") + run.counter("cmd_set"),
+            run.counters().cmd_get + run.counters().cmd_set,
             30000,
             "-x is exact"
         );

@@ -109,7 +109,7 @@ fn stat_freq_prints_period_tables() {
         "expected Period rows for Get and Total each second:\n{}",
         run.stdout
     );
-    let points = run.json()["timeseries"].as_array().unwrap().len();
+    let points = run.result().timeseries.len();
     assert!(
         (3..=4).contains(&points),
         "{points} time-series points for 3 s at 1 s"
@@ -224,5 +224,5 @@ fn cfg_file_with_memaslaps_wrapped_comments_runs_with_warnings() {
         "{}",
         run.stderr
     );
-    assert_eq!(run.counter("cmd_get") + run.counter("cmd_set"), 200);
+    assert_eq!(run.counters().cmd_get + run.counters().cmd_set, 200);
 }

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use shardslap_report::decode_hdr;
+use shardslap_schema::decode_hdr;
 use shardslap_testkit::MemcachedServer;
 
 use crate::util::{run_plain, RunResult, TempDir};

@@ -89,7 +89,7 @@ fn tls_counts_match_the_server_for_gets_multi_gets_pipelines_and_meta() {
             "{extra:?}: the small server should evict: {delta:?}"
         );
         assert_eq!(
-            run.counter("cmd_get") + run.counter("cmd_set"),
+            run.counters().cmd_get + run.counters().cmd_set,
             20000,
             "{extra:?}: -x is exact"
         );

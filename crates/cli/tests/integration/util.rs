@@ -5,6 +5,9 @@ use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+use shardslap_report::Counters;
+use shardslap_schema::ResultFile;
+
 /// What one run of the binary produced.
 #[derive(Debug)]
 pub struct RunResult {
@@ -13,6 +16,8 @@ pub struct RunResult {
     pub stderr: String,
     /// The `--json` file's content, when the run was given one and wrote it.
     pub json: Option<serde_json::Value>,
+    /// The same file read through the result schema, as `merge` and `plot` read it.
+    pub result: Option<ResultFile>,
 }
 
 impl RunResult {
@@ -28,11 +33,19 @@ impl RunResult {
         })
     }
 
-    /// A `counters` field of the JSON report.
-    pub fn counter(&self, name: &str) -> u64 {
-        self.json()["counters"][name]
-            .as_u64()
-            .unwrap_or_else(|| panic!("JSON counters have no integer '{name}'"))
+    /// The JSON report read through the schema; panics with the run's stderr when there is
+    /// none.
+    pub fn result(&self) -> &ResultFile {
+        self.json();
+        self.result
+            .as_ref()
+            .expect("the --json file parsed, so it has a result")
+    }
+
+    /// The report's `counters`, by the report's own names: every counter the build knows
+    /// must be in the file (a missing one panics rather than reading 0).
+    pub fn counters(&self) -> Counters {
+        counters_of(self.result())
     }
 
     pub fn assert_success(&self) {
@@ -44,6 +57,17 @@ impl RunResult {
             self.stderr
         );
     }
+}
+
+/// The `counters` of `file` by the report's own names: every counter the build knows must be
+/// in the file (a missing one panics rather than reading 0).
+pub fn counters_of(file: &ResultFile) -> Counters {
+    let map = &file.counters;
+    for (name, _) in Counters::default().named() {
+        assert!(map.contains_key(name), "JSON counters have no '{name}'");
+    }
+    let value = serde_json::to_value(map).expect("counters serialize");
+    serde_json::from_value(value).expect("JSON counters are integers")
 }
 
 /// A fresh temporary directory for one test's files, removed on drop.
@@ -91,10 +115,14 @@ pub fn run_with_json_env(args: &[&str], env: &[(&str, &str)], limit: Duration) -
     cmd.args(args).arg("--json").arg(&json_path);
     cmd.envs(env.iter().copied());
     let mut result = run_command(cmd, limit);
-    result.json = std::fs::read_to_string(&json_path)
+    let text = std::fs::read_to_string(&json_path)
         .ok()
-        .filter(|text| !text.is_empty())
-        .map(|text| serde_json::from_str(&text).expect("the --json file is not valid JSON"));
+        .filter(|text| !text.is_empty());
+    if let Some(text) = text {
+        result.json = Some(serde_json::from_str(&text).expect("the --json file is not valid JSON"));
+        result.result =
+            Some(serde_json::from_str(&text).expect("the --json file is not a shardslap result"));
+    }
     result
 }
 
@@ -147,6 +175,7 @@ pub fn wait_with_deadline(mut child: Child, limit: Duration) -> RunResult {
         stdout: out_reader.join().unwrap(),
         stderr: err_reader.join().unwrap(),
         json: None,
+        result: None,
     }
 }
 

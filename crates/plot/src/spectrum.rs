@@ -5,21 +5,13 @@
 
 use hdrhistogram::Histogram;
 
+use crate::input::SpectrumPoint;
+
 /// The highest spectrum point, in nines: 5 is p99.999.
 pub const SPECTRUM_MAX_NINES: f64 = 5.0;
 
 /// Points per nine (per decade of 1 − p).
 pub const SPECTRUM_STEPS_PER_NINE: u32 = 20;
-
-/// One point of a latency spectrum.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SpectrumPoint {
-    /// Percentile, 0..=100.
-    pub percentile: f64,
-    /// Latency at that percentile, µs: the highest value equivalent to
-    /// the sample (up to 0.1% above it), as every shardslap percentile.
-    pub latency_us: f64,
-}
 
 /// The "nines" of a percentile: −log10(1 − p/100), so 0 for p0, 2 for p99,
 /// and infinite for p100.

@@ -6,12 +6,10 @@
 use hdrhistogram::Histogram;
 use serde_json::Map;
 use shardslap_report::latency::HDR_SIGFIG;
-use shardslap_report::{
-    add_histogram, empty_histogram, encode_hdr, hdr_percentile_us, PERCENTILES,
-};
+use shardslap_report::{add_histogram, empty_histogram, hdr_percentile_us, PERCENTILES};
+use shardslap_schema::{LatencyUs, OpEntry, OpName, OpsObject};
 
-use crate::error::ResultsError;
-use crate::schema::{decode_field, LatencyUs, OpEntry, OpKind, OpsObject};
+use crate::error::MergeError;
 
 /// One input's op object, with the label that names it in errors.
 pub(crate) type Part<'a, T> = (&'a str, &'a T);
@@ -22,23 +20,22 @@ pub(crate) fn merge_ops_object(
     parts: &[Part<'_, OpsObject>],
     at: &str,
     duration_s: f64,
-) -> Result<OpsObject, ResultsError> {
-    let merge = |op: OpKind| {
+) -> Result<OpsObject, MergeError> {
+    let merge = |op: OpName| {
         let entries: Vec<Part<'_, OpEntry>> = parts.iter().map(|&(f, o)| (f, o.op(op))).collect();
         merge_op(&entries, &format!("{at}.{op}"), duration_s)
     };
     Ok(OpsObject {
-        get: merge(OpKind::Get)?,
-        set: merge(OpKind::Set)?,
-        total: merge(OpKind::Total)?,
+        get: merge(OpName::Get)?,
+        set: merge(OpName::Set)?,
+        total: merge(OpName::Total)?,
         extra: Map::new(),
     })
 }
 
 /// Merges one operation type's entries.
 ///
-/// `ops`, `misses` and `log2_dist` add; `hdr` histograms add (and are
-/// re-encoded); `min`/`max` are taken over inputs with events; `mean` is
+/// `ops`, `misses` and `log2_dist` add; `hdr` histograms add; `min`/`max` are taken over inputs with events; `mean` is
 /// weighted by ops; `geo_mean` is exp(Σ ops·ln geo / Σ ops), which is
 /// memaslap's exp(Σ ln t / n) again; percentiles come from the merged
 /// histogram exactly as `LatencyStats::percentile_us` computes them.
@@ -56,14 +53,13 @@ pub(crate) fn merge_ops_object(
 ///
 /// # Errors
 ///
-/// [`ResultsError::NoHdr`] / [`ResultsError::Hdr`] if two or more inputs
-/// have events and one's `hdr` is `null` or does not decode, and
-/// [`ResultsError::Malformed`] if a histogram's count is not its `ops`.
+/// [`MergeError::NoHdr`] if two or more inputs have events and one's `hdr` is `null`, and
+/// [`MergeError::Malformed`] if a histogram's count is not its `ops`.
 pub(crate) fn merge_op(
     parts: &[Part<'_, OpEntry>],
     at: &str,
     duration_s: f64,
-) -> Result<OpEntry, ResultsError> {
+) -> Result<OpEntry, MergeError> {
     let ops = parts.iter().fold(0u64, |n, (_, e)| n.saturating_add(e.ops));
     let misses = parts
         .iter()
@@ -71,20 +67,16 @@ pub(crate) fn merge_op(
     let log2_dist = sum_elementwise(parts.iter().map(|(_, e)| e.log2_dist.as_slice()));
     let live: Vec<Part<'_, OpEntry>> = parts.iter().copied().filter(|(_, e)| e.ops > 0).collect();
     let (latency_us, hdr) = match live.as_slice() {
-        [] => (
-            LatencyUs::default(),
-            // An empty histogram always encodes; `ok()` as the writer does.
-            encode_hdr(&empty_histogram(HDR_SIGFIG)).ok(),
-        ),
+        [] => (LatencyUs::default(), Some(empty_histogram(HDR_SIGFIG))),
         [(_, only)] => (only.latency_us.clone(), only.hdr.clone()),
         _ => {
             let hist = sum_histograms(live.iter().map(|(file, e)| HdrPart {
                 file,
                 at: format!("{at}.hdr"),
-                hdr: e.hdr.as_deref(),
+                hdr: e.hdr.as_ref(),
                 ops: e.ops,
             }))?;
-            (combine_latency(&live, &hist), encode_hdr(&hist).ok())
+            (combine_latency(&live, &hist), Some(hist))
         }
     };
     Ok(OpEntry {
@@ -159,8 +151,8 @@ pub(crate) struct HdrPart<'a> {
     pub file: &'a str,
     /// The field's place in the input, e.g. `totals.get.hdr`.
     pub at: String,
-    /// The field.
-    pub hdr: Option<&'a str>,
+    /// The field's histogram, `None` if it was `null`.
+    pub hdr: Option<&'a Histogram<u64>>,
     /// The `ops` beside it.
     pub ops: u64,
 }
@@ -169,12 +161,17 @@ pub(crate) struct HdrPart<'a> {
 /// bounds.
 pub(crate) fn sum_histograms<'a>(
     parts: impl IntoIterator<Item = HdrPart<'a>>,
-) -> Result<Histogram<u64>, ResultsError> {
+) -> Result<Histogram<u64>, MergeError> {
     let mut hists = Vec::new();
     for HdrPart { file, at, hdr, ops } in parts {
-        let hist = decode_field(hdr, file, &at)?;
+        let Some(hist) = hdr else {
+            return Err(MergeError::NoHdr {
+                file: file.to_owned(),
+                at,
+            });
+        };
         if hist.len() != ops {
-            return Err(ResultsError::Malformed {
+            return Err(MergeError::Malformed {
                 file: file.to_owned(),
                 at,
                 problem: format!("holds {} samples, but ops is {ops}", hist.len()),
@@ -185,11 +182,7 @@ pub(crate) fn sum_histograms<'a>(
     // At the precision of the coarsest part (time-series points keep two
     // digits, totals three): finer parts coarsen exactly into it, while a
     // coarse part recorded into a finer histogram would move its values.
-    let sigfig = hists
-        .iter()
-        .map(Histogram::sigfig)
-        .min()
-        .unwrap_or(HDR_SIGFIG);
+    let sigfig = hists.iter().map(|h| h.sigfig()).min().unwrap_or(HDR_SIGFIG);
     let mut sum = empty_histogram(sigfig);
     for hist in &hists {
         add_histogram(&mut sum, hist);
@@ -218,11 +211,4 @@ pub(crate) fn us_to_ns(us: f64) -> u64 {
     (us * 1000.0).round() as u64
 }
 
-/// `count / secs`, or 0 when `secs` is not positive (as the writer does).
-pub(crate) fn per_sec(count: u64, secs: f64) -> f64 {
-    if secs > 0.0 {
-        count as f64 / secs
-    } else {
-        0.0
-    }
-}
+pub(crate) use shardslap_schema::per_sec;

@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use shardslap_report::{render_json, OpStats, OpSummary, Report, RunInfo, ShardStats, TimePoint};
+use shardslap_report::{result_file, OpStats, OpSummary, Report, RunInfo, ShardStats, TimePoint};
 
-use crate::schema::ResultFile;
+use shardslap_schema::ResultFile;
 
 /// One request: GET (with its missed keys) or SET, and its latency.
 #[derive(Debug, Clone, Copy)]
@@ -164,9 +164,10 @@ pub(crate) fn point(t_s: f64, per_shard: &[&[Sample]]) -> TimePoint {
     }
 }
 
-/// The report as its JSON file would parse.
+/// The report as its JSON file would parse: written to text and read back.
 pub(crate) fn parse(report: &Report) -> ResultFile {
-    serde_json::from_value(render_json(report)).unwrap()
+    let text = serde_json::to_string(&result_file(report)).unwrap();
+    serde_json::from_str(&text).unwrap()
 }
 
 /// `|a − b| ≤ rel · max(|a|, |b|)`.

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::schema::Extra;
+use crate::Extra;
 
 /// The top-level `kind` of a sweep file.
 pub const SWEEP_KIND: &str = "sweep";

@@ -6,27 +6,11 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::error::ResultsError;
-use crate::schema::{ResultFile, TimePointEntry, TimeseriesFile};
-use crate::sweep::{SweepFile, SWEEP_KIND};
-
-/// The `schema_version` this build writes for run results (2: `hdr` fields are compressed
-/// V2). It reads every version from [`OLDEST_SCHEMA_VERSION`] up to this one.
-pub const SUPPORTED_SCHEMA_VERSION: u32 = 2;
-
-/// The oldest `schema_version` this build reads: 1, whose `hdr` fields are uncompressed V2
-/// (the histogram decoder reads both forms, so old files still merge).
-pub const OLDEST_SCHEMA_VERSION: u32 = 1;
-
-/// Whether this build reads files of `schema_version` `version`.
-#[must_use]
-pub fn is_readable_version(version: u32) -> bool {
-    (OLDEST_SCHEMA_VERSION..=SUPPORTED_SCHEMA_VERSION).contains(&version)
-}
-
-/// `kind` of a run result. Run files written so far carry no `kind`; a
-/// missing one means a run.
-pub const RUN_KIND: &str = "run";
+use crate::error::MergeError;
+use shardslap_schema::{
+    is_readable_version, ResultFile, SweepFile, TimePointEntry, TimeseriesFile,
+    OLDEST_SCHEMA_VERSION, RUN_KIND, SCHEMA_VERSION, SWEEP_KIND,
+};
 
 /// Either kind of result file, for commands (like `plot`) that take both.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,25 +25,25 @@ pub enum AnyResult {
 ///
 /// # Errors
 ///
-/// One line naming `path`: [`ResultsError::Read`] (with the OS's reason),
-/// [`ResultsError::Json`] (with line and column),
-/// [`ResultsError::NotARun`] (e.g. a sweep file),
-/// [`ResultsError::SchemaVersion`] (not 1), or [`ResultsError::Layout`]
+/// One line naming `path`: [`MergeError::Read`] (with the OS's reason),
+/// [`MergeError::Json`] (with line and column),
+/// [`MergeError::NotARun`] (e.g. a sweep file),
+/// [`MergeError::SchemaVersion`] (not 1), or [`MergeError::Layout`]
 /// (a documented field missing or of the wrong type).
-pub fn load(path: impl AsRef<Path>) -> Result<ResultFile, ResultsError> {
+pub fn load(path: impl AsRef<Path>) -> Result<ResultFile, MergeError> {
     let path = path.as_ref();
     let (file, value) = read_json(path)?;
     match kind_of(&value) {
         None => {}
         Some(Value::String(kind)) if kind == RUN_KIND => {}
         Some(Value::String(kind)) => {
-            return Err(ResultsError::NotARun {
+            return Err(MergeError::NotARun {
                 file,
                 kind: kind.clone(),
             })
         }
         Some(other) => {
-            return Err(ResultsError::NotARun {
+            return Err(MergeError::NotARun {
                 file,
                 kind: other.to_string(),
             })
@@ -72,15 +56,15 @@ pub fn load(path: impl AsRef<Path>) -> Result<ResultFile, ResultsError> {
 ///
 /// # Errors
 ///
-/// As [`load`], with [`ResultsError::NotASweep`] when `kind` is not
+/// As [`load`], with [`MergeError::NotASweep`] when `kind` is not
 /// `"sweep"`.
-pub fn load_sweep(path: impl AsRef<Path>) -> Result<SweepFile, ResultsError> {
+pub fn load_sweep(path: impl AsRef<Path>) -> Result<SweepFile, MergeError> {
     let path = path.as_ref();
     let (file, value) = read_json(path)?;
     match kind_of(&value) {
         Some(Value::String(kind)) if kind == SWEEP_KIND => {}
         other => {
-            return Err(ResultsError::NotASweep {
+            return Err(MergeError::NotASweep {
                 file,
                 kind: other.map_or_else(|| "missing".to_owned(), Value::to_string),
             })
@@ -94,8 +78,8 @@ pub fn load_sweep(path: impl AsRef<Path>) -> Result<SweepFile, ResultsError> {
 ///
 /// # Errors
 ///
-/// As [`load`], with [`ResultsError::UnknownKind`] for any other `kind`.
-pub fn load_any(path: impl AsRef<Path>) -> Result<AnyResult, ResultsError> {
+/// As [`load`], with [`MergeError::UnknownKind`] for any other `kind`.
+pub fn load_any(path: impl AsRef<Path>) -> Result<AnyResult, MergeError> {
     let path = path.as_ref();
     let (file, value) = read_json(path)?;
     match kind_of(&value) {
@@ -106,7 +90,7 @@ pub fn load_any(path: impl AsRef<Path>) -> Result<AnyResult, ResultsError> {
         Some(Value::String(kind)) if kind == SWEEP_KIND => {
             sweep_from_value(file, value).map(AnyResult::Sweep)
         }
-        Some(other) => Err(ResultsError::UnknownKind {
+        Some(other) => Err(MergeError::UnknownKind {
             file,
             kind: other.to_string(),
         }),
@@ -114,15 +98,15 @@ pub fn load_any(path: impl AsRef<Path>) -> Result<AnyResult, ResultsError> {
 }
 
 /// The path as messages show it, and the file parsed as JSON.
-fn read_json(path: &Path) -> Result<(String, Value), ResultsError> {
+fn read_json(path: &Path) -> Result<(String, Value), MergeError> {
     let file = path.display().to_string();
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
-        Err(source) => return Err(ResultsError::Read { file, source }),
+        Err(source) => return Err(MergeError::Read { file, source }),
     };
     match serde_json::from_slice(&bytes) {
         Ok(value) => Ok((file, value)),
-        Err(source) => Err(ResultsError::Json { file, source }),
+        Err(source) => Err(MergeError::Json { file, source }),
     }
 }
 
@@ -130,7 +114,7 @@ fn kind_of(value: &Value) -> Option<&Value> {
     value.get("kind")
 }
 
-fn check_version(file: &str, value: &Value) -> Result<(), ResultsError> {
+fn check_version(file: &str, value: &Value) -> Result<(), MergeError> {
     match value.get("schema_version") {
         Some(v)
             if v.as_u64()
@@ -139,19 +123,19 @@ fn check_version(file: &str, value: &Value) -> Result<(), ResultsError> {
         {
             Ok(())
         }
-        found => Err(ResultsError::SchemaVersion {
+        found => Err(MergeError::SchemaVersion {
             file: file.to_owned(),
             found: found.map_or_else(|| "missing".to_owned(), Value::to_string),
             oldest: OLDEST_SCHEMA_VERSION,
-            supported: SUPPORTED_SCHEMA_VERSION,
+            supported: SCHEMA_VERSION,
         }),
     }
 }
 
-fn run_from_value(path: &Path, file: String, value: Value) -> Result<ResultFile, ResultsError> {
+fn run_from_value(path: &Path, file: String, value: Value) -> Result<ResultFile, MergeError> {
     check_version(&file, &value)?;
     let mut run: ResultFile =
-        serde_json::from_value(value).map_err(|source| ResultsError::Layout {
+        serde_json::from_value(value).map_err(|source| MergeError::Layout {
             file: file.clone(),
             what: "run",
             source,
@@ -169,13 +153,13 @@ fn read_streamed_series(
     path: &Path,
     file: &str,
     streamed: &TimeseriesFile,
-) -> Result<Vec<TimePointEntry>, ResultsError> {
+) -> Result<Vec<TimePointEntry>, MergeError> {
     let series_path = path
         .parent()
         .unwrap_or_else(|| Path::new(""))
         .join(&streamed.path);
     let shown = series_path.display().to_string();
-    let text = std::fs::read_to_string(&series_path).map_err(|source| ResultsError::Read {
+    let text = std::fs::read_to_string(&series_path).map_err(|source| MergeError::Read {
         file: format!("{shown} (the time series {file} names)"),
         source,
     })?;
@@ -183,7 +167,7 @@ fn read_streamed_series(
         .lines()
         .enumerate()
         .map(|(i, line)| {
-            serde_json::from_str(line).map_err(|err| ResultsError::Malformed {
+            serde_json::from_str(line).map_err(|err| MergeError::Malformed {
                 file: shown.clone(),
                 at: format!("line {}", i + 1),
                 problem: format!("is not a time-series point: {err}"),
@@ -191,7 +175,7 @@ fn read_streamed_series(
         })
         .collect::<Result<Vec<TimePointEntry>, _>>()?;
     if points.len() as u64 != streamed.points {
-        return Err(ResultsError::Malformed {
+        return Err(MergeError::Malformed {
             file: file.to_owned(),
             at: "timeseries_file.points".to_owned(),
             problem: format!(
@@ -204,9 +188,9 @@ fn read_streamed_series(
     Ok(points)
 }
 
-fn sweep_from_value(file: String, value: Value) -> Result<SweepFile, ResultsError> {
+fn sweep_from_value(file: String, value: Value) -> Result<SweepFile, MergeError> {
     check_version(&file, &value)?;
-    serde_json::from_value(value).map_err(|source| ResultsError::Layout {
+    serde_json::from_value(value).map_err(|source| MergeError::Layout {
         file,
         what: "sweep",
         source,
@@ -218,10 +202,10 @@ mod tests {
     use std::path::PathBuf;
     use std::time::Duration;
 
-    use shardslap_report::render_json;
+    use shardslap_report::result_file;
+    use shardslap_schema::SweepMeasurement;
 
     use super::*;
-    use crate::sweep::SweepMeasurement;
     use crate::test_support::{config, report, samples};
 
     /// A file under the system temp dir, removed when dropped.
@@ -229,8 +213,8 @@ mod tests {
 
     impl TempFile {
         fn new(name: &str, contents: &str) -> Self {
-            let path = std::env::temp_dir()
-                .join(format!("shardslap-results-{}-{name}", std::process::id()));
+            let path =
+                std::env::temp_dir().join(format!("shardslap-merge-{}-{name}", std::process::id()));
             std::fs::write(&path, contents).unwrap();
             TempFile(path)
         }
@@ -248,14 +232,15 @@ mod tests {
 
     fn run_json() -> Value {
         let s = samples(21, 500, false);
-        render_json(&report(
+        serde_json::to_value(result_file(&report(
             "h",
             config("a:1", 1),
             &[1],
             &s,
             Duration::from_secs(1),
             1.7e9,
-        ))
+        )))
+        .unwrap()
     }
 
     #[test]
@@ -269,9 +254,9 @@ mod tests {
 
     #[test]
     fn a_missing_file_says_why() {
-        let path = std::env::temp_dir().join("shardslap-results-no-such-file.json");
+        let path = std::env::temp_dir().join("shardslap-merge-no-such-file.json");
         let err = load(&path).unwrap_err();
-        assert!(matches!(err, ResultsError::Read { .. }));
+        assert!(matches!(err, MergeError::Read { .. }));
         let msg = err.to_string();
         assert!(
             msg.starts_with(&format!("cannot read {}: ", path.display())),

@@ -16,30 +16,13 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
-use crate::error::ResultsError;
-use crate::load::{is_readable_version, OLDEST_SCHEMA_VERSION, SUPPORTED_SCHEMA_VERSION};
-use crate::schema::{Counters, OpKind, ResultFile, RunSection, ShardEntry, Source, WarmupSection};
+use shardslap_report::{Counters, DEFAULT_PERIOD};
+use shardslap_schema::{
+    is_readable_version, CounterMap, OpName, RateSection, ResultFile, RunSection, ShardEntry,
+    Source, WarmupSection, WorkloadSettings, OLDEST_SCHEMA_VERSION, SCHEMA_VERSION,
+};
 
-/// The `config` keys that define the workload: inputs must agree on all of
-/// them (servers, cores, shards, concurrency, seed, output and run time
-/// may differ).
-pub const WORKLOAD_KEYS: [&str; 14] = [
-    "workload",
-    "window_len",
-    "fixed_value_len",
-    "verify",
-    "multi_get_keys",
-    "exp_verify",
-    "overwrite",
-    "udp",
-    "facebook",
-    "binary",
-    // Tells meta from ascii (files before `--protocol` lack it and merge among themselves).
-    "protocol",
-    "pipeline",
-    "rep_write",
-    "stat_freq_secs",
-];
+use crate::error::MergeError;
 
 /// Longest config value a mismatch message shows, in characters.
 const SHOWN_VALUE_CHARS: usize = 40;
@@ -71,24 +54,31 @@ const SHOWN_VALUE_CHARS: usize = 40;
 ///
 /// # Errors
 ///
-/// [`ResultsError::NoInputs`] for no inputs;
-/// [`ResultsError::SchemaVersion`] for a version this build does not read (1 and 2 merge,
+/// [`MergeError::NoInputs`] for no inputs;
+/// [`MergeError::SchemaVersion`] for a version this build does not read (1 and 2 merge,
 /// into a version 2 file);
-/// [`ResultsError::WorkloadMismatch`] naming both labels and the first
-/// differing [`WORKLOAD_KEYS`] path; [`ResultsError::Malformed`],
-/// [`ResultsError::NoHdr`] or [`ResultsError::Hdr`] for an input that
+/// [`MergeError::WorkloadMismatch`] naming both labels and the first
+/// differing [`WorkloadSettings`] path; [`MergeError::Config`] for settings of the wrong type; [`MergeError::Malformed`],
+/// [`MergeError::NoHdr`] or [`MergeError::Hdr`] for an input that
 /// cannot be merged exactly.
-pub fn merge(inputs: &[(String, ResultFile)]) -> Result<ResultFile, ResultsError> {
+pub fn merge(inputs: &[(String, ResultFile)]) -> Result<ResultFile, MergeError> {
     let Some((first_label, first)) = inputs.first() else {
-        return Err(ResultsError::NoInputs);
+        return Err(MergeError::NoInputs);
     };
     for (label, file) in inputs {
         check_input(label, file)?;
     }
+    let settings = |label: &str, file: &ResultFile| {
+        WorkloadSettings::from_config(&file.config).map_err(|source| MergeError::Config {
+            file: label.to_owned(),
+            source,
+        })
+    };
+    let first_settings = settings(first_label, first)?;
     for (label, file) in &inputs[1..] {
-        check_workload(first_label, &first.config, label, &file.config)?;
+        check_workload(first_label, &first_settings, label, &settings(label, file)?)?;
     }
-    let period_s = stat_period_s(first_label, &first.config)?;
+    let period_s = stat_period_s(first_label, &first_settings)?;
 
     let start = inputs
         .iter()
@@ -108,6 +98,8 @@ pub fn merge(inputs: &[(String, ResultFile)]) -> Result<ResultFile, ResultsError
         .collect();
     let totals = ops::merge_ops_object(&totals, "totals", duration_s)?;
     let timeseries = timeseries::merge_timeseries(inputs, start, period_s)?;
+    let service = merged_service(inputs, duration_s)?;
+    let counters = sum_counters(inputs.iter().map(|(_, f)| &f.counters));
 
     let run = RunSection {
         duration_s,
@@ -117,17 +109,21 @@ pub fn merge(inputs: &[(String, ResultFile)]) -> Result<ResultFile, ResultsError
             .flat_map(|(_, f)| f.run.cores.iter().copied())
             .collect(),
         host: merged_host(&sources),
+        data_path: merged_data_path(inputs),
+        hit_ratio: hit_ratio(&counters),
         shards: shards.len(),
         interrupted: merged_interrupted(&sources),
         warmup: merged_warmup(inputs),
         extra: Map::new(),
     };
     Ok(ResultFile {
-        schema_version: SUPPORTED_SCHEMA_VERSION,
+        schema_version: SCHEMA_VERSION,
         config: first.config.clone(),
         run,
         totals,
-        counters: sum_counters(inputs.iter().map(|(_, f)| &f.counters)),
+        service,
+        rate: merged_rate(inputs),
+        counters,
         shards,
         timeseries,
         timeseries_file: None,
@@ -175,16 +171,16 @@ pub fn time_gaps(sources: &[Source]) -> Vec<TimeGap> {
     gaps
 }
 
-fn check_input(label: &str, file: &ResultFile) -> Result<(), ResultsError> {
+fn check_input(label: &str, file: &ResultFile) -> Result<(), MergeError> {
     if !is_readable_version(file.schema_version) {
-        return Err(ResultsError::SchemaVersion {
+        return Err(MergeError::SchemaVersion {
             file: label.to_owned(),
             found: file.schema_version.to_string(),
             oldest: OLDEST_SCHEMA_VERSION,
-            supported: SUPPORTED_SCHEMA_VERSION,
+            supported: SCHEMA_VERSION,
         });
     }
-    let malformed = |at: &str, problem: String| ResultsError::Malformed {
+    let malformed = |at: &str, problem: String| MergeError::Malformed {
         file: label.to_owned(),
         at: at.to_owned(),
         problem,
@@ -205,26 +201,29 @@ fn check_input(label: &str, file: &ResultFile) -> Result<(), ResultsError> {
 }
 
 /// Refuses inputs whose workload settings differ, naming the first
-/// difference (a path into `config`, e.g. `workload.set_proportion`).
+/// difference (a path into `config`, e.g. `workload.set_proportion`), in the order
+/// [`WorkloadSettings`] declares its fields, every one of which it compares.
 fn check_workload(
     first: &str,
-    first_config: &Value,
+    first_settings: &WorkloadSettings,
     other: &str,
-    other_config: &Value,
-) -> Result<(), ResultsError> {
-    for key in WORKLOAD_KEYS {
-        let diff = first_difference(first_config.get(key), other_config.get(key), key.to_owned());
-        if let Some((key, first_value, other_value)) = diff {
-            return Err(ResultsError::WorkloadMismatch {
-                first: first.to_owned(),
-                other: other.to_owned(),
-                key,
-                first_value,
-                other_value,
-            });
-        }
+    other_settings: &WorkloadSettings,
+) -> Result<(), MergeError> {
+    let diff = first_settings
+        .fields()
+        .into_iter()
+        .zip(other_settings.fields())
+        .find_map(|((key, a), (_, b))| first_difference(a.as_ref(), b.as_ref(), key.to_owned()));
+    match diff {
+        Some((key, first_value, other_value)) => Err(MergeError::WorkloadMismatch {
+            first: first.to_owned(),
+            other: other.to_owned(),
+            key,
+            first_value,
+            other_value,
+        }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// The first place where `a` and `b` differ, as (path, a there, b there),
@@ -264,20 +263,18 @@ fn show(v: Option<&Value>) -> String {
     }
 }
 
-/// The reporting period `merge` aligns time series on: `stat_freq_secs`,
-/// or 1 s (the engine's default) when it is `null` or absent.
-fn stat_period_s(label: &str, config: &Value) -> Result<f64, ResultsError> {
-    match config.get("stat_freq_secs") {
-        None | Some(Value::Null) => Ok(1.0),
-        Some(v) => match v.as_f64() {
-            // At least 1 ns, so grid times are distinct.
-            Some(s) if s.is_finite() && s >= 1e-9 => Ok(s),
-            _ => Err(ResultsError::Malformed {
-                file: label.to_owned(),
-                at: "config.stat_freq_secs".to_owned(),
-                problem: format!("is {v}, not a positive number of seconds"),
-            }),
-        },
+/// The reporting period `merge` aligns time series on: `stat_freq_secs`, or
+/// [`DEFAULT_PERIOD`] (the engine's) when it is `null` or absent.
+fn stat_period_s(label: &str, settings: &WorkloadSettings) -> Result<f64, MergeError> {
+    match settings.period_s() {
+        None => Ok(DEFAULT_PERIOD.as_secs_f64()),
+        // At least 1 ns, so grid times are distinct.
+        Some(s) if s.is_finite() && s >= 1e-9 => Ok(s),
+        Some(s) => Err(MergeError::Malformed {
+            file: label.to_owned(),
+            at: "config.stat_freq_secs".to_owned(),
+            problem: format!("is {s}, not a positive number of seconds"),
+        }),
     }
 }
 
@@ -285,7 +282,7 @@ fn stat_period_s(label: &str, config: &Value) -> Result<f64, ResultsError> {
 /// source. A single run is one source; a merged file brings its own.
 fn flatten_sources(
     inputs: &[(String, ResultFile)],
-) -> Result<(Vec<Source>, Vec<usize>), ResultsError> {
+) -> Result<(Vec<Source>, Vec<usize>), MergeError> {
     let mut sources = Vec::new();
     let mut bases = Vec::with_capacity(inputs.len());
     for (label, file) in inputs {
@@ -293,7 +290,7 @@ fn flatten_sources(
         match &file.sources {
             Some(own) if !own.is_empty() => sources.extend(own.iter().cloned()),
             Some(_) => {
-                return Err(ResultsError::Malformed {
+                return Err(MergeError::Malformed {
                     file: label.clone(),
                     at: "sources".to_owned(),
                     problem: "is empty; a merged file lists at least one".to_owned(),
@@ -319,7 +316,7 @@ fn merge_shards(
     inputs: &[(String, ResultFile)],
     source_bases: &[usize],
     duration_s: f64,
-) -> Result<Vec<ShardEntry>, ResultsError> {
+) -> Result<Vec<ShardEntry>, MergeError> {
     let mut shards = Vec::new();
     for ((label, file), &base) in inputs.iter().zip(source_bases) {
         let own_sources = file.sources.as_ref().map(Vec::len);
@@ -328,7 +325,7 @@ fn merge_shards(
                 (None, _) => 0,
                 (Some(n), Some(source)) if source < n => source,
                 (Some(n), source) => {
-                    return Err(ResultsError::Malformed {
+                    return Err(MergeError::Malformed {
                         file: label.clone(),
                         at: format!("shards[{index}].source"),
                         problem: format!(
@@ -341,7 +338,7 @@ fn merge_shards(
             let mut entry = shard.clone();
             entry.shard = shards.len();
             entry.source = Some(base + local);
-            for op in OpKind::ALL {
+            for op in OpName::ALL {
                 let op = entry.totals.op_mut(op);
                 op.tps = ops::per_sec(op.ops, duration_s);
             }
@@ -351,8 +348,8 @@ fn merge_shards(
     Ok(shards)
 }
 
-fn sum_counters<'a>(all: impl Iterator<Item = &'a Counters>) -> Counters {
-    let mut sum = Counters::new();
+fn sum_counters<'a>(all: impl Iterator<Item = &'a CounterMap>) -> CounterMap {
+    let mut sum = CounterMap::new();
     for counters in all {
         for (name, count) in counters {
             let total = sum.entry(name.clone()).or_insert(0);
@@ -402,4 +399,52 @@ fn merged_warmup(inputs: &[(String, ResultFile)]) -> Option<WarmupSection> {
                 },
             })
         })
+}
+
+/// The inputs' service times merged like `totals`, when every input is paced (has one).
+fn merged_service(
+    inputs: &[(String, ResultFile)],
+    duration_s: f64,
+) -> Result<Option<shardslap_schema::OpsObject>, MergeError> {
+    let parts: Option<Vec<ops::Part<'_, _>>> = inputs
+        .iter()
+        .map(|(l, f)| f.service.as_ref().map(|s| (l.as_str(), s)))
+        .collect();
+    match parts {
+        Some(parts) => ops::merge_ops_object(&parts, "service", duration_s).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The open loops' rates added up (the runs ran side by side), when every input is one.
+fn merged_rate(inputs: &[(String, ResultFile)]) -> Option<RateSection> {
+    let rates: Option<Vec<&RateSection>> = inputs.iter().map(|(_, f)| f.rate.as_ref()).collect();
+    let rates = rates?;
+    let requested = rates
+        .iter()
+        .fold(0u64, |n, r| n.saturating_add(r.requested_per_sec));
+    let achieved = rates.iter().map(|r| r.achieved_per_sec).sum();
+    Some(RateSection::of(requested, achieved))
+}
+
+/// The inputs' one data path, `mixed` when they differ, `None` when none names one.
+fn merged_data_path(inputs: &[(String, ResultFile)]) -> Option<String> {
+    let mut paths = inputs
+        .iter()
+        .filter_map(|(_, f)| f.run.data_path.as_deref());
+    let first = paths.next()?;
+    Some(if paths.all(|p| p == first) {
+        first.to_owned()
+    } else {
+        "mixed".to_owned()
+    })
+}
+
+/// The report's hit ratio of the summed counters (one formula for runs and merges); the
+/// named counters read from the map as the report's struct, a counter it lacks as 0.
+fn hit_ratio(counters: &CounterMap) -> Option<f64> {
+    let counters: Counters = serde_json::to_value(counters)
+        .and_then(serde_json::from_value)
+        .ok()?;
+    Some(shardslap_report::text::hit_ratio(&counters))
 }

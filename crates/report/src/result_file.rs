@@ -1,218 +1,160 @@
-//! The machine-readable report (`schema_version` 2, documented in
-//! `docs/json.md`) and the base64 compressed V2 HdrHistogram encoding inside it.
+//! The run's result file: the [`Report`] as a [`ResultFile`] of the schema
+//! (`shardslap-schema`, `docs/json.md`), which serde writes. The one writer of run files;
+//! the readers (`merge`, `plot`) parse the same struct.
 //!
-//! Stage: rendering; returns a `serde_json::Value`.
+//! Stage: rendering, after the run; histograms are handed over as they are (the schema
+//! encodes them as it serializes).
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
-use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
-use hdrhistogram::Histogram;
-use serde_json::{json, Map, Value};
+use shardslap_schema::{
+    per_sec, CounterMap, Extra, LatencyUs, OpEntry, OpsObject, PointOp, RateSection, ResultFile,
+    RunSection, ShardEntry, TimePointEntry, WarmupSection, SCHEMA_VERSION,
+};
 
-use crate::error::ReportError;
 use crate::latency::{LatencyStats, PERCENTILES};
 use crate::report::{LatencySummary, Report, TimePoint};
-use crate::stats::{OpStats, ShardStats};
+use crate::stats::{Counters, OpStats, ShardStats};
+use crate::text::{hit_ratio, RateCheck};
 
-/// Version of the JSON layout; bumped on any incompatible change. 2: `hdr` fields are the
-/// standard compressed V2 form (1 had uncompressed V2, which [`decode_hdr`] still reads).
-pub const SCHEMA_VERSION: u32 = 2;
-
-/// The report as a JSON value (layout in `docs/json.md`).
-///
-/// An `hdr` field is `null` if its histogram cannot be serialized (a count
-/// above `i64::MAX`, not reachable in practice); everything else always
-/// renders.
-#[must_use]
-pub fn render_json(report: &Report) -> Value {
-    let secs = report.duration.as_secs_f64();
-    let shards: Vec<Value> = report.shards.iter().map(|s| shard_json(s, secs)).collect();
-    json!({
-        "schema_version": SCHEMA_VERSION,
-        "config": report.info.config,
-        "run": {
-            "duration_s": secs,
-            "started_at": report.started_at_unix_s,
-            "cores": report.info.cores,
-            "host": report.info.host,
-            "data_path": report.info.data_path,
-            "hit_ratio": crate::text::hit_ratio(&report.totals.counters),
-            "shards": report.shards.len(),
-            "interrupted": report.interrupted,
-            "warmup": report.warmup.map(|w| json!({
-                "sets": w.sets,
-                "duration_s": w.duration.as_secs_f64(),
-            })),
-        },
-        "totals": ops_json(&report.totals.ops, secs),
-        "service": (report.totals.service.total.count() > 0)
-            .then(|| ops_json(&report.totals.service, secs)),
-        "rate": crate::text::RateCheck::of(report).map(|rate| json!({
-            "requested_per_sec": rate.requested_per_sec,
-            "achieved_per_sec": rate.achieved_per_sec,
-            "met": rate.met,
-        })),
-        "counters": report.totals.counters,
-        "shards": shards,
-        "timeseries": timeseries_json(&report.timeseries),
-    })
-}
-
-/// A histogram as HdrHistogram's standard compressed V2 form (cookie `0x1c849314`, the V2
-/// encoding deflated) in standard base64, so it starts `HISTF`: the form of every `hdr` field,
-/// and what HdrHistogram's own decoders (Java, Python, JavaScript, HistogramLogAnalyzer) read.
-///
-/// # Errors
-///
-/// [`ReportError::HdrEncode`] if the serializer rejects it.
-pub fn encode_hdr(hist: &Histogram<u64>) -> Result<String, ReportError> {
-    let mut bytes = Vec::new();
-    V2DeflateSerializer::new()
-        .serialize(hist, &mut bytes)
-        .map_err(|source| ReportError::HdrEncode {
-            count: hist.len(),
-            source,
-        })?;
-    Ok(STANDARD.encode(bytes))
-}
-
-/// The inverse of [`encode_hdr`]: an `hdr` field back into a histogram. Reads the
-/// uncompressed V2 form of `schema_version` 1 files too (cookie `0x1c849313`, base64 `HISTE`).
-///
-/// # Errors
-///
-/// [`ReportError::Base64`] if `b64` is not standard base64,
-/// [`ReportError::HdrDecode`] if the bytes are not a V2 HdrHistogram, compressed or not.
-pub fn decode_hdr(b64: &str) -> Result<Histogram<u64>, ReportError> {
-    let bytes = STANDARD
-        .decode(b64.trim())
-        .map_err(|source| ReportError::Base64 {
-            len: b64.len(),
-            source,
-        })?;
-    Deserializer::new()
-        .deserialize(&mut bytes.as_slice())
-        .map_err(|source| ReportError::HdrDecode {
-            len: bytes.len(),
-            source,
-        })
-}
-
-fn shard_json(s: &ShardStats, secs: f64) -> Value {
-    json!({
-        "shard": s.shard,
-        "cpu": s.cpu,
-        "totals": ops_json(&s.ops, secs),
-        "counters": s.counters,
-    })
-}
-
-fn ops_json(ops: &OpStats, secs: f64) -> Value {
-    json!({
-        "get": op_json(&ops.get, secs),
-        "set": op_json(&ops.set, secs),
-        "total": op_json(&ops.total, secs),
-    })
-}
-
-fn op_json(s: &LatencyStats, secs: f64) -> Value {
-    let mut latency = Map::new();
-    latency.insert("min".into(), json!(s.min_ns() as f64 / 1000.0));
-    latency.insert("max".into(), json!(s.max_ns() as f64 / 1000.0));
-    latency.insert("mean".into(), json!(s.mean_us_f64()));
-    latency.insert("stddev".into(), json!(s.stddev_us_f64()));
-    latency.insert("geo_mean".into(), json!(s.geo_mean_us()));
-    for p in &PERCENTILES {
-        latency.insert(p.key.into(), json!(s.percentile_us(p.quantile)));
+impl From<&Report> for ResultFile {
+    fn from(report: &Report) -> Self {
+        result_file(report)
     }
-    json!({
-        "ops": s.count(),
-        "tps": per_sec(s.count(), secs),
-        "misses": s.misses(),
-        "latency_us": latency,
-        "log2_dist": s.log2_dist().as_slice(),
-        "hdr": encode_hdr(s.histogram()).ok(),
-    })
 }
 
-fn timeseries_json(points: &[TimePoint]) -> Vec<Value> {
+/// The report as its result file.
+#[must_use]
+pub fn result_file(report: &Report) -> ResultFile {
+    let secs = report.duration.as_secs_f64();
+    ResultFile {
+        schema_version: SCHEMA_VERSION,
+        config: report.info.config.clone(),
+        run: RunSection {
+            duration_s: secs,
+            started_at: report.started_at_unix_s,
+            cores: report.info.cores.clone(),
+            host: Some(report.info.host.clone()),
+            data_path: Some(report.info.data_path.clone()),
+            hit_ratio: Some(hit_ratio(&report.totals.counters)),
+            shards: report.shards.len(),
+            interrupted: report.interrupted.clone(),
+            warmup: report.warmup.map(|w| WarmupSection {
+                sets: w.sets,
+                duration_s: w.duration.as_secs_f64(),
+                extra: Extra::new(),
+            }),
+            extra: Extra::new(),
+        },
+        totals: ops_object(&report.totals.ops, secs),
+        service: (report.totals.service.total.count() > 0)
+            .then(|| ops_object(&report.totals.service, secs)),
+        rate: RateCheck::of(report)
+            .map(|rate| RateSection::of(rate.requested_per_sec, rate.achieved_per_sec)),
+        counters: counter_map(&report.totals.counters),
+        shards: report.shards.iter().map(|s| shard_entry(s, secs)).collect(),
+        timeseries: timeseries(&report.timeseries),
+        timeseries_file: None,
+        sources: None,
+        extra: Extra::new(),
+    }
+}
+
+/// The counters as the file's map, every counter by its field name.
+#[must_use]
+pub fn counter_map(counters: &Counters) -> CounterMap {
+    counters
+        .named()
+        .into_iter()
+        .map(|(name, count)| (name.to_owned(), count))
+        .collect()
+}
+
+fn shard_entry(s: &ShardStats, secs: f64) -> ShardEntry {
+    ShardEntry {
+        shard: s.shard,
+        cpu: s.cpu,
+        totals: ops_object(&s.ops, secs),
+        counters: counter_map(&s.counters),
+        source: None,
+        extra: Extra::new(),
+    }
+}
+
+fn ops_object(ops: &OpStats, secs: f64) -> OpsObject {
+    OpsObject {
+        get: op_entry(&ops.get, secs),
+        set: op_entry(&ops.set, secs),
+        total: op_entry(&ops.total, secs),
+        extra: Extra::new(),
+    }
+}
+
+fn op_entry(s: &LatencyStats, secs: f64) -> OpEntry {
+    let mut latency_us = LatencyUs {
+        min: s.min_ns() as f64 / 1000.0,
+        max: s.max_ns() as f64 / 1000.0,
+        mean: s.mean_us_f64(),
+        stddev: s.stddev_us_f64(),
+        geo_mean: s.geo_mean_us(),
+        ..LatencyUs::default()
+    };
+    for p in &PERCENTILES {
+        latency_us.set_percentile(p.key, s.percentile_us(p.quantile));
+    }
+    OpEntry {
+        ops: s.count(),
+        tps: per_sec(s.count(), secs),
+        misses: s.misses(),
+        latency_us,
+        log2_dist: s.log2_dist().to_vec(),
+        hdr: Some(s.histogram().clone()),
+        extra: Extra::new(),
+    }
+}
+
+fn timeseries(points: &[TimePoint]) -> Vec<TimePointEntry> {
     let ends: Vec<f64> = points.iter().map(|p| p.t_s).collect();
-    let partial_tail = is_partial_tail(&ends);
+    let partial_tail = shardslap_schema::is_partial_tail(&ends);
     let mut prev_t_s = 0.0;
     points
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            let point = render_point(p, prev_t_s, partial_tail && i + 1 == points.len());
+            let entry = time_point_entry(p, prev_t_s, partial_tail && i + 1 == points.len());
             prev_t_s = p.t_s;
-            point
+            entry
         })
         .collect()
 }
 
-/// One time-series point as the JSON's `timeseries` holds it: `prev_t_s` is the previous
+/// One time-series point as the file's `timeseries` holds it: `prev_t_s` is the previous
 /// point's `t_s` (0 for the first), which the rates divide the period by; `partial` marks a
-/// short last point ([`is_partial_tail`]). What [`render_json`] embeds, and what a streamed
-/// time series (`--timeseries`) writes one per line.
+/// short last point ([`shardslap_schema::is_partial_tail`]). What [`result_file`] embeds,
+/// and what a streamed time series (`--timeseries`) writes one per line.
 #[must_use]
-pub fn render_point(point: &TimePoint, prev_t_s: f64, partial: bool) -> Value {
+pub fn time_point_entry(point: &TimePoint, prev_t_s: f64, partial: bool) -> TimePointEntry {
     let period_s = point.t_s - prev_t_s;
-    let mut value = json!({
-        "t_s": point.t_s,
-        "get": summary_json(&point.ops.get, period_s),
-        "set": summary_json(&point.ops.set, period_s),
-        "total": summary_json(&point.ops.total, period_s),
-        "shard_ops": point.shard_ops,
-    });
-    if partial {
-        value["partial"] = json!(true);
-    }
-    value
-}
-
-/// Whether the last of the periods ending at `ends_s` (seconds from the start, ascending) is a
-/// partial tail: shorter than the full periods before it. It holds what the shards measured
-/// after their last full period; at the end of a timed run that is only the requests still in
-/// flight (a few milliseconds), so its rate and percentiles are not a period's.
-#[must_use]
-pub fn is_partial_tail(ends_s: &[f64]) -> bool {
-    let lengths: Vec<f64> = std::iter::once(0.0)
-        .chain(ends_s.iter().copied())
-        .collect::<Vec<_>>()
-        .windows(2)
-        .map(|w| w[1] - w[0])
-        .collect();
-    match lengths.split_last() {
-        Some((last, full)) if !full.is_empty() => {
-            let period = full.iter().copied().fold(0.0, f64::max);
-            // Whole nanoseconds on both sides: a tolerance far below any period.
-            *last < period - 1e-6
-        }
-        _ => false,
+    TimePointEntry {
+        t_s: point.t_s,
+        get: point_op(&point.ops.get, period_s),
+        set: point_op(&point.ops.set, period_s),
+        total: point_op(&point.ops.total, period_s),
+        shard_ops: point.shard_ops.clone(),
+        partial,
+        extra: Extra::new(),
     }
 }
 
-fn summary_json(s: &LatencySummary, period_s: f64) -> Value {
-    let mut summary = json!({
-        "ops": s.ops,
-        "tps": per_sec(s.ops, period_s),
-        "misses": s.misses,
-        "p50_us": s.p50_us,
-        "p99_us": s.p99_us,
-        "p999_us": s.p999_us,
-        "max_us": s.max_us,
-    });
-    if let Some(hdr) = &s.hdr {
-        summary["hdr"] = json!(hdr);
-    }
-    summary
-}
-
-fn per_sec(count: u64, secs: f64) -> f64 {
-    if secs > 0.0 {
-        count as f64 / secs
-    } else {
-        0.0
+fn point_op(s: &LatencySummary, period_s: f64) -> PointOp {
+    PointOp {
+        ops: s.ops,
+        tps: per_sec(s.ops, period_s),
+        misses: s.misses,
+        p50_us: s.p50_us,
+        p99_us: s.p99_us,
+        p999_us: s.p999_us,
+        max_us: s.max_us,
+        hdr: s.hdr.clone(),
+        extra: Extra::new(),
     }
 }
 
@@ -220,10 +162,18 @@ fn per_sec(count: u64, secs: f64) -> f64 {
 mod tests {
     use std::time::Duration;
 
+    use serde_json::{json, Value};
+    use shardslap_schema::{decode_hdr, is_partial_tail};
+
     use super::*;
     use crate::report::{OpSummary, Warmup, PERIOD_HDR_SIGFIG};
     use crate::stats::ShardStats;
     use crate::test_support::report;
+
+    /// The report as the JSON its result file serializes to.
+    fn render_json(report: &Report) -> Value {
+        serde_json::to_value(result_file(report)).unwrap()
+    }
 
     fn two_shard_report() -> Report {
         let mut a = ShardStats::new(0, 2);
@@ -348,8 +298,8 @@ mod tests {
         v.as_object().unwrap().keys().map(String::as_str).collect()
     }
 
-    /// The schema-1 key sets, exactly: adding a key is fine but must be
-    /// documented in docs/json.md and added here.
+    /// The key sets of docs/json.md, exactly: adding a key is fine but must be
+    /// documented there and added here.
     #[test]
     fn schema_key_sets() {
         let v = render_json(&two_shard_report());
@@ -464,45 +414,5 @@ mod tests {
         assert!(v["run"]["warmup"].is_null());
         let hist = decode_hdr(v["totals"]["get"]["hdr"].as_str().unwrap()).unwrap();
         assert_eq!(hist.len(), 0);
-    }
-
-    #[test]
-    fn hdr_is_the_standard_compressed_v2_form_and_the_old_form_still_reads() {
-        let mut hist = crate::latency::empty_histogram(3);
-        for ns in [1_000u64, 20_000, 300_000, 4_000_000] {
-            hist.saturating_record(ns);
-        }
-        let b64 = encode_hdr(&hist).unwrap();
-        assert!(b64.starts_with("HISTF"), "{b64}");
-        let bytes = STANDARD.decode(&b64).unwrap();
-        assert_eq!(
-            bytes[..4],
-            0x1c84_9314u32.to_be_bytes(),
-            "V2 compressed cookie"
-        );
-        assert_eq!(decode_hdr(&b64).unwrap(), hist);
-
-        // schema_version 1 wrote uncompressed V2 (cookie 0x1c849313, base64 "HISTE").
-        let mut old = Vec::new();
-        hdrhistogram::serialization::V2Serializer::new()
-            .serialize(&hist, &mut old)
-            .unwrap();
-        let old_b64 = STANDARD.encode(&old);
-        assert!(old_b64.starts_with("HISTE"), "{old_b64}");
-        assert_eq!(decode_hdr(&old_b64).unwrap(), hist);
-    }
-
-    #[test]
-    fn decode_hdr_rejects_garbage() {
-        let err = decode_hdr("not base64!").unwrap_err();
-        assert!(matches!(err, ReportError::Base64 { len: 11, .. }), "{err}");
-        assert!(err
-            .to_string()
-            .starts_with("hdr field (11 chars) is not standard base64"));
-        let err = decode_hdr("AAAA").unwrap_err();
-        assert!(
-            matches!(err, ReportError::HdrDecode { len: 3, .. }),
-            "{err}"
-        );
     }
 }

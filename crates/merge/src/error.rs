@@ -2,12 +2,12 @@
 //! or merged. Every message is one line and names the file (its path, or
 //! the label the caller gave it).
 
-use shardslap_report::ReportError;
+use shardslap_schema::SchemaError;
 
 /// Why a result file could not be loaded, or a set of them not merged.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum ResultsError {
+pub enum MergeError {
     /// The file could not be read.
     #[error("cannot read {file}: {source}")]
     Read {
@@ -113,20 +113,15 @@ pub enum ResultsError {
         /// Where, e.g. `totals.get.hdr`.
         at: String,
     },
-    /// An `hdr` field does not decode.
-    #[error("{file}: {at}: {source}")]
-    Hdr {
-        /// The label or path.
+    /// The config section's workload settings are not of the documented types.
+    #[error("{file}: config {source}")]
+    Config {
+        /// The label.
         file: String,
-        /// Where, e.g. `totals.get.hdr`.
-        at: String,
-        /// The decoder's reason.
-        source: ReportError,
+        /// The deserializer's reason.
+        source: serde_json::Error,
     },
-    /// An operation name other than `get`, `set` or `total`.
-    #[error("unknown operation {op:?}: use get, set or total")]
-    UnknownOp {
-        /// What was asked for.
-        op: String,
-    },
+    /// A schema value (an operation name, ...) is not one of the file format's.
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
 }

@@ -1,10 +1,10 @@
-//! The crate's one error type: encoding a latency histogram for the JSON,
-//! or decoding one that an earlier run wrote.
+//! The crate's one error type: an `hdr` field that cannot be encoded or decoded, or an
+//! operation name that is not one of the file's.
 
-/// Why a histogram could not be encoded, or an `hdr` field not decoded.
+/// Why a histogram could not be encoded, an `hdr` field not decoded, or an op name not parsed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum ReportError {
+pub enum SchemaError {
     /// The V2 serializer rejected a latency histogram (a count above
     /// `i64::MAX`, or a histogram too large for this platform's `usize`).
     #[error("cannot serialize the latency histogram ({count} samples): {source}")]
@@ -29,5 +29,11 @@ pub enum ReportError {
         len: usize,
         /// The deserializer's reason.
         source: hdrhistogram::serialization::DeserializeError,
+    },
+    /// An operation name that is not a key of an ops object.
+    #[error("unknown operation {op:?}: use get, set or total")]
+    UnknownOp {
+        /// The name given.
+        op: String,
     },
 }

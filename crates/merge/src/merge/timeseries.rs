@@ -14,11 +14,11 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde_json::Map;
-use shardslap_report::{encode_hdr, hdr_percentile_us};
+use shardslap_report::hdr_percentile_us;
+use shardslap_schema::{is_partial_tail, OpName, PointOp, ResultFile, TimePointEntry};
 
 use super::ops::{per_sec, sum_histograms, us_to_ns, HdrPart};
-use crate::error::ResultsError;
-use crate::schema::{OpKind, PointOp, ResultFile, TimePointEntry};
+use crate::error::MergeError;
 
 /// One input point: its input's index and label, its index in that
 /// input's `timeseries`, and the point.
@@ -45,14 +45,14 @@ struct Bucket<'a> {
 ///
 /// # Errors
 ///
-/// [`ResultsError::Malformed`] for a non-finite `t_s` or a `shard_ops` whose
+/// [`MergeError::Malformed`] for a non-finite `t_s` or a `shard_ops` whose
 /// length is not its input's shard count, and the histogram errors of
 /// [`merge_point_op`].
 pub(crate) fn merge_timeseries(
     inputs: &[(String, ResultFile)],
     start: f64,
     period_s: f64,
-) -> Result<Vec<TimePointEntry>, ResultsError> {
+) -> Result<Vec<TimePointEntry>, MergeError> {
     // Grid times go through whole nanoseconds as the engine's do (period ×
     // n as a Duration), so a single run's t_s come back bit for bit.
     let period_ns = (period_s * 1e9).round() as u64;
@@ -64,7 +64,7 @@ pub(crate) fn merge_timeseries(
         let offset_s = result.run.started_at - start;
         let mut prev_k: Option<u64> = None;
         for (index, point) in result.timeseries.iter().enumerate() {
-            let malformed = |problem: String| ResultsError::Malformed {
+            let malformed = |problem: String| MergeError::Malformed {
                 file: file.clone(),
                 at: format!("timeseries[{index}]"),
                 problem,
@@ -129,22 +129,22 @@ pub(crate) fn merge_timeseries(
                 *slot = slot.saturating_add(*v);
             }
         }
-        let merge = |op: OpKind| merge_point_op(&bucket.members, op, length_s);
+        let merge = |op: OpName| merge_point_op(&bucket.members, op, length_s);
         out.push(TimePointEntry {
             t_s,
-            get: merge(OpKind::Get)?,
-            set: merge(OpKind::Set)?,
-            total: merge(OpKind::Total)?,
+            get: merge(OpName::Get)?,
+            set: merge(OpName::Set)?,
+            total: merge(OpName::Total)?,
             shard_ops,
+            partial: false,
             extra: Map::new(),
         });
     }
     // Marked as a run's own file marks it: a merged tail is as short as its inputs' tails.
     let ends: Vec<f64> = out.iter().map(|p| p.t_s).collect();
-    if shardslap_report::is_partial_tail(&ends) {
+    if is_partial_tail(&ends) {
         if let Some(last) = out.last_mut() {
-            last.extra
-                .insert("partial".to_owned(), serde_json::Value::Bool(true));
+            last.partial = true;
         }
     }
     Ok(out)
@@ -163,9 +163,9 @@ pub(crate) fn merge_timeseries(
 /// and the merged point has no `hdr`.
 fn merge_point_op(
     members: &[Member<'_>],
-    op: OpKind,
+    op: OpName,
     length_s: f64,
-) -> Result<PointOp, ResultsError> {
+) -> Result<PointOp, MergeError> {
     let entries: Vec<(&Member<'_>, &PointOp)> =
         members.iter().map(|m| (m, m.point.op(op))).collect();
     let ops = entries
@@ -202,14 +202,14 @@ fn merge_point_op(
             let hist = sum_histograms(live.iter().map(|(m, e)| HdrPart {
                 file: m.file,
                 at: format!("timeseries[{}].{op}.hdr", m.index),
-                hdr: e.hdr.as_deref(),
+                hdr: e.hdr.as_ref(),
                 ops: e.ops,
             }))?;
             let max_ns = us_to_ns(max_us);
             out.p50_us = hdr_percentile_us(&hist, 0.5, 0, max_ns);
             out.p99_us = hdr_percentile_us(&hist, 0.99, 0, max_ns);
             out.p999_us = hdr_percentile_us(&hist, 0.999, 0, max_ns);
-            out.hdr = encode_hdr(&hist).ok();
+            out.hdr = Some(hist);
         }
         _ => {
             let largest =
