@@ -11,35 +11,10 @@
 
 #![allow(clippy::unwrap_used)] // Test helpers: a failure should panic with its cause.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use clap::Parser;
 use shardslap_config::{plan, Args, RunConfig};
 use shardslap_engine::{preflight, run_info, PeriodSample, RunObserver};
-use shardslap_testkit::MemcachedServer;
-
-struct CountingAllocator;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: defers every operation to the system allocator; only counts.
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as ours.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use shardslap_testkit::{process_allocations, CountingAllocator, MemcachedServer};
 
 #[global_allocator]
 static GLOBAL: CountingAllocator = CountingAllocator;
@@ -75,10 +50,10 @@ fn allocations_for(server: &MemcachedServer, ops: u64) -> (u64, u64) {
     let cfg = RunConfig::from_args(args).unwrap();
     let plan = plan(&cfg);
     let checked = preflight(&cfg).unwrap();
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = process_allocations();
     let info = run_info(&cfg);
     let outcome = shardslap_engine::run(plan, checked, info, &mut Quiet).unwrap();
-    let after = ALLOCATIONS.load(Ordering::Relaxed);
+    let after = process_allocations();
     let c = &outcome.totals.counters;
     (after - before, c.cmd_get + c.cmd_set)
 }

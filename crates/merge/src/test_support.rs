@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use serde_json::{json, Value};
+use shardslap_report::test_support::sample_info;
 use shardslap_report::{result_file, OpStats, OpSummary, Report, RunInfo, ShardStats, TimePoint};
 
 use shardslap_schema::ResultFile;
@@ -127,20 +128,10 @@ pub(crate) fn report(
         threads: cpus.len(),
         concurrency: 16,
         run_time_s: Some(duration.as_secs()),
-        execute_number: None,
-        window_len: 10240,
-        set_proportion: 0.1,
-        get_proportion: 0.9,
-        nominal_object_len: 1088.0,
-        verify: false,
-        exp_verify: false,
-        udp: false,
         config,
         cores: cpus.to_vec(),
         host: host.into(),
-        data_path: String::new(),
-        requested_rate: None,
-        key_space: None,
+        ..sample_info()
     };
     Report::from_shards(info, shards, duration, started_at_unix_s)
 }

@@ -1,5 +1,6 @@
-//! Fixtures shared by the text and JSON tests: the settings of the
-//! memaslap run in `testdata/memaslap_sample_run.txt`.
+//! Fixtures shared by the text and result-file tests, and by the tests of the crates that
+//! read result files (`shardslap-merge`, through the `test-support` feature): the settings
+//! of the memaslap run in `testdata/memaslap_sample_run.txt`.
 
 use std::time::Duration;
 
@@ -7,7 +8,8 @@ use crate::{Report, RunInfo, ShardStats};
 
 /// `memcaslap -s 127.0.0.1:22122 -T 1 -c 8 -t 3s -S 1s` (key 64 + value
 /// 1024 bytes).
-pub(crate) fn sample_info() -> RunInfo {
+#[must_use]
+pub fn sample_info() -> RunInfo {
     RunInfo {
         servers: "127.0.0.1:22122".into(),
         threads: 1,
@@ -31,6 +33,7 @@ pub(crate) fn sample_info() -> RunInfo {
 }
 
 /// A report over `shards` with the sample's settings.
-pub(crate) fn report(shards: Vec<ShardStats>, duration: Duration) -> Report {
+#[must_use]
+pub fn report(shards: Vec<ShardStats>, duration: Duration) -> Report {
     Report::from_shards(sample_info(), shards, duration, 1_700_000_000.5)
 }

@@ -8,13 +8,14 @@
 //! relays UDP to one and drops every Nth GET reply datagram. [`KeyCounter`] proxies one and
 //! counts the GETs of each key on the wire.
 //! [`TestNetwork`] builds several "hosts" on one machine (network namespaces on a bridge) for
-//! multi-host recipes.
+//! multi-host recipes. [`CountingAllocator`] counts allocations for the no-allocation tests.
 //!
 //! This crate is test-only, so it panics (with a message that says what to do) instead of
 //! returning errors: a test that cannot get its server must fail, never skip.
 
 #![allow(clippy::unwrap_used)]
 
+mod alloc_count;
 mod fake;
 mod key_counter;
 mod netns;
@@ -23,6 +24,7 @@ mod server;
 mod stats;
 mod udp_fake;
 
+pub use alloc_count::{process_allocations, thread_allocations, CountingAllocator};
 pub use fake::{FakeServer, Fault};
 pub use key_counter::KeyCounter;
 pub use netns::{NetNs, TestNetwork};

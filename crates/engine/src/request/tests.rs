@@ -3,50 +3,20 @@
 //! 100k requests through encode → reply → parse → account allocate nothing (counted by a
 //! thread-local counting allocator).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::io::Write;
 
 use bytes::BytesMut;
 use shardslap_proto::{ProtoError, MAX_KEY_LEN};
 use shardslap_report::ShardStats;
+use shardslap_testkit::{thread_allocations as allocations, CountingAllocator};
 use shardslap_workload::{
     build_distribution, CharBlock, Op, OpKind, Window, WindowParams, WorkloadSpec,
 };
 
 use super::{account, encode, parse, Expect, Outcome, Protocol, Reply};
 
-thread_local! {
-    /// Allocations made by this thread (other test threads do not disturb the count).
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-struct CountingAllocator;
-
-// SAFETY: every call is passed to the system allocator unchanged; we only count.
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-        // SAFETY: the caller upholds `alloc`'s contract, which we forward.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: the caller upholds `dealloc`'s contract, which we forward.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-        // SAFETY: the caller upholds `realloc`'s contract, which we forward.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
 static GLOBAL: CountingAllocator = CountingAllocator;
-
-fn allocations() -> u64 {
-    ALLOCATIONS.with(Cell::get)
-}
 
 /// A simulated memcached: answers `ops` as memcached would, from what the window says is
 /// stored (`corrupt` flips the first byte of every returned value). Written into `reply`.
