@@ -11,7 +11,7 @@ use shardslap_schema::{OpName, ResultFile};
 use crate::test_support::{config, point, report, samples};
 
 /// The report as the JSON value its file holds.
-fn render_json(report: &shardslap_report::Report) -> Value {
+fn file_json(report: &shardslap_report::Report) -> Value {
     serde_json::to_value(result_file(report)).unwrap()
 }
 
@@ -39,8 +39,8 @@ fn full_report() -> shardslap_report::Report {
 }
 
 #[test]
-fn render_json_round_trips_without_loss() {
-    let original = render_json(&full_report());
+fn the_written_file_round_trips_without_loss() {
+    let original = file_json(&full_report());
     let file: ResultFile = serde_json::from_value(original.clone()).unwrap();
     assert_eq!(serde_json::to_value(&file).unwrap(), original);
     // Through text too, as files are read.
@@ -54,7 +54,7 @@ fn render_json_round_trips_without_loss() {
 
 #[test]
 fn unknown_fields_are_kept() {
-    let mut v = render_json(&full_report());
+    let mut v = file_json(&full_report());
     v["future_top"] = serde_json::json!({ "x": [1, 2] });
     v["run"]["future_run"] = "yes".into();
     v["totals"]["get"]["latency_us"]["p99999"] = 123.5.into();
@@ -70,7 +70,7 @@ fn unknown_fields_are_kept() {
 
 #[test]
 fn older_files_without_host_or_point_hdr_parse() {
-    let mut v = render_json(&full_report());
+    let mut v = file_json(&full_report());
     v["run"].as_object_mut().unwrap().remove("host");
     for p in v["timeseries"].as_array_mut().unwrap() {
         for op in ["get", "set", "total"] {
@@ -86,7 +86,7 @@ fn older_files_without_host_or_point_hdr_parse() {
 #[test]
 fn op_hdr_decodes_the_totals_histogram() {
     let r = full_report();
-    let file: ResultFile = serde_json::from_value(render_json(&r)).unwrap();
+    let file: ResultFile = serde_json::from_value(file_json(&r)).unwrap();
     for (op, stats) in [
         (OpName::Get, &r.totals.ops.get),
         (OpName::Set, &r.totals.ops.set),
@@ -98,7 +98,7 @@ fn op_hdr_decodes_the_totals_histogram() {
     file.totals.set.hdr = None;
     assert!(file.op_hdr(OpName::Set).is_none());
     // A field that does not decode fails the parse, naming why.
-    let mut v = render_json(&r);
+    let mut v = file_json(&r);
     v["totals"]["get"]["hdr"] = "garbage!".into();
     let err = serde_json::from_value::<ResultFile>(v)
         .unwrap_err()
@@ -151,7 +151,7 @@ fn a_file_from_the_json_writer_before_the_schema_reads_and_writes_back_unchanged
         file.totals.total.ops
     );
     // Today's writer gives the layout the old one did: the same keys at every level.
-    same_shape(&original, &render_json(&full_report()), "").unwrap();
+    same_shape(&original, &file_json(&full_report()), "").unwrap();
 }
 
 #[test]

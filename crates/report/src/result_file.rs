@@ -171,7 +171,7 @@ mod tests {
     use crate::test_support::report;
 
     /// The report as the JSON its result file serializes to.
-    fn render_json(report: &Report) -> Value {
+    fn file_json(report: &Report) -> Value {
         serde_json::to_value(result_file(report)).unwrap()
     }
 
@@ -212,7 +212,7 @@ mod tests {
 
     #[test]
     fn a_short_last_point_is_marked_partial() {
-        let v = render_json(&two_shard_report());
+        let v = file_json(&two_shard_report());
         let ts = v["timeseries"].as_array().unwrap();
         assert!(ts[0].get("partial").is_none());
         assert_eq!(ts[1]["partial"], true, "0.5 s after 1 s periods");
@@ -224,7 +224,7 @@ mod tests {
 
     #[test]
     fn required_keys_present() {
-        let v = render_json(&two_shard_report());
+        let v = file_json(&two_shard_report());
         assert_eq!(v["schema_version"], 2);
         assert_eq!(v["config"]["servers"], "127.0.0.1:22122");
         let run = &v["run"];
@@ -302,7 +302,7 @@ mod tests {
     /// documented there and added here.
     #[test]
     fn schema_key_sets() {
-        let v = render_json(&two_shard_report());
+        let v = file_json(&two_shard_report());
         let sorted = |mut k: Vec<&'static str>| {
             k.sort_unstable();
             k
@@ -377,14 +377,14 @@ mod tests {
     fn interrupted_reason_is_a_string() {
         let mut r = two_shard_report();
         r.interrupted = Some("interrupted by SIGINT".into());
-        let v = render_json(&r);
+        let v = file_json(&r);
         assert_eq!(v["run"]["interrupted"], "interrupted by SIGINT");
     }
 
     #[test]
     fn hdr_round_trips() {
         let r = two_shard_report();
-        let v = render_json(&r);
+        let v = file_json(&r);
         for (op, stats) in [
             ("get", &r.totals.ops.get),
             ("set", &r.totals.ops.set),
@@ -408,7 +408,7 @@ mod tests {
     #[test]
     fn empty_report_is_valid() {
         let r = report(vec![ShardStats::new(0, 0)], Duration::ZERO);
-        let v = render_json(&r);
+        let v = file_json(&r);
         assert_eq!(v["totals"]["total"]["tps"], 0.0);
         assert_eq!(v["totals"]["get"]["latency_us"]["p99"], 0.0);
         assert!(v["run"]["warmup"].is_null());
