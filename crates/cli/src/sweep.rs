@@ -52,7 +52,7 @@ pub fn main(sweep_args: SweepArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot write sweep file '{}'", output.display()))?;
 
     let mut config = serde_json::to_value(&base).context("cannot describe the sweep")?;
-    config["concurrency_per_core"] = serde_json::json!(base.concurrency);
+    config["concurrency_per_core"] = base.concurrency.into();
     // Each step has its own shard count (in its entry); the one-core check's says nothing.
     if let Some(config) = config.as_object_mut() {
         config.remove("shards");

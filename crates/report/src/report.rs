@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
+use shardslap_schema::CompactHistogram;
 
 use crate::latency::{add_histogram, empty_histogram, LatencyStats};
 use crate::run_info::RunInfo;
@@ -136,11 +137,11 @@ pub struct LatencySummary {
     /// Largest latency, µs.
     pub max_us: f64,
     /// The period's HdrHistogram at [`PERIOD_HDR_SIGFIG`] significant
-    /// digits, for `total` only (`None` for get and set). It lets runs from several hosts
-    /// merge period by period; at two digits its file form (encoded as the result file is
-    /// written) takes a few hundred bytes. A long run that should not hold every period's
-    /// histogram in memory streams them (`--timeseries`).
-    pub hdr: Option<Histogram<u64>>,
+    /// digits, for `total` only (`None` for get and set, or if it cannot be serialized). It
+    /// lets runs from several hosts merge period by period. Kept compressed: a few hundred
+    /// bytes, where the histogram itself is a 30 KiB counts array (an hour of one-second
+    /// points would hold 110 MB).
+    pub hdr: Option<CompactHistogram>,
 }
 
 impl LatencySummary {
@@ -161,7 +162,7 @@ impl LatencySummary {
 impl From<&LatencyStats> for LatencySummary {
     fn from(s: &LatencyStats) -> Self {
         Self {
-            hdr: Some(coarse_histogram(s.histogram())),
+            hdr: CompactHistogram::encode(&coarse_histogram(s.histogram())).ok(),
             ..Self::numbers(s)
         }
     }

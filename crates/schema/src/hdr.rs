@@ -1,6 +1,9 @@
 //! The `hdr` fields: a latency histogram as HdrHistogram's standard compressed V2 form in
-//! base64. In memory a histogram is always a [`Histogram`]; this is the only place that turns
-//! one into text or back, as the result file is serialized or parsed.
+//! base64. This is the only place that turns a histogram into text or back, as the result
+//! file is serialized or parsed. In memory a whole-run histogram is a [`Histogram`]; a
+//! time-series point's is a [`CompactHistogram`] (its compressed bytes), because a full
+//! `Histogram` at two digits is a 30 KiB counts array, and an hour of one-second points
+//! would hold 110 MB of them where the compressed forms take a few hundred bytes each.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -89,6 +92,84 @@ pub mod optional {
     }
 }
 
+/// A histogram kept as its compressed V2 bytes (what an `hdr` field holds before base64):
+/// the in-memory form of a time-series point's histogram. Built from a [`Histogram`] or
+/// parsed from a file (checked then, and always in the compressed form, whatever version the
+/// file was), and turned back into one with [`CompactHistogram::decode`] to add or read it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CompactHistogram {
+    /// V2 compressed (cookie `0x1c849314`), never base64.
+    bytes: Vec<u8>,
+}
+
+impl CompactHistogram {
+    /// `hist` compressed.
+    ///
+    /// # Errors
+    ///
+    /// [`SchemaError::HdrEncode`] if the serializer rejects it.
+    pub fn encode(hist: &Histogram<u64>) -> Result<Self, SchemaError> {
+        let mut bytes = Vec::new();
+        V2DeflateSerializer::new()
+            .serialize(hist, &mut bytes)
+            .map_err(|source| SchemaError::HdrEncode {
+                count: hist.len(),
+                source,
+            })?;
+        Ok(Self { bytes })
+    }
+
+    /// The histogram back.
+    ///
+    /// # Errors
+    ///
+    /// [`SchemaError::HdrDecode`] if the bytes are not a V2 HdrHistogram (not reachable for
+    /// one made by [`CompactHistogram::encode`] or parsed from a file, which checks them).
+    pub fn decode(&self) -> Result<Histogram<u64>, SchemaError> {
+        HdrDeserializer::new()
+            .deserialize(&mut self.bytes.as_slice())
+            .map_err(|source| SchemaError::HdrDecode {
+                len: self.bytes.len(),
+                source,
+            })
+    }
+
+    /// An `hdr` field's string, checked by decoding it (either version's form) and kept in
+    /// the compressed form.
+    ///
+    /// # Errors
+    ///
+    /// As [`decode_hdr`].
+    pub fn from_base64(b64: &str) -> Result<Self, SchemaError> {
+        Self::encode(&decode_hdr(b64)?)
+    }
+
+    /// The `hdr` field's string.
+    #[must_use]
+    pub fn to_base64(&self) -> String {
+        STANDARD.encode(&self.bytes)
+    }
+}
+
+impl std::fmt::Debug for CompactHistogram {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CompactHistogram({} bytes)", self.bytes.len())
+    }
+}
+
+impl serde::Serialize for CompactHistogram {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_base64())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CompactHistogram {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let b64 = String::deserialize(deserializer)?;
+        Self::from_base64(&b64).map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,6 +217,22 @@ mod tests {
             matches!(err, SchemaError::HdrDecode { len: 3, .. }),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_compact_histogram_is_the_same_string_and_reads_the_old_form() {
+        let hist = sample();
+        let compact = CompactHistogram::encode(&hist).unwrap();
+        assert_eq!(compact.to_base64(), encode_hdr(&hist).unwrap());
+        assert_eq!(compact.decode().unwrap(), hist);
+        let mut old = Vec::new();
+        hdrhistogram::serialization::V2Serializer::new()
+            .serialize(&hist, &mut old)
+            .unwrap();
+        let from_old = CompactHistogram::from_base64(&STANDARD.encode(&old)).unwrap();
+        assert_eq!(from_old, compact, "kept in the compressed form");
+        let err = serde_json::from_str::<CompactHistogram>(r#""garbage!""#).unwrap_err();
+        assert!(err.to_string().contains("not standard base64"), "{err}");
     }
 
     #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -8,8 +8,9 @@
 //!
 //! Every object keeps the fields it does not know in `extra`, so a file written by a newer
 //! shardslap (fields may be added within a version) parses and serializes back without loss.
-//! Histograms are [`hdrhistogram::Histogram`]s in memory; the `hdr` strings (compressed V2 +
-//! base64) exist only in the file ([`hdr`]). Pure: no I/O.
+//! Histograms are [`hdrhistogram::Histogram`]s in memory (a time-series point's kept
+//! compressed, [`CompactHistogram`]); the `hdr` strings (compressed V2 + base64) exist only in
+//! the file ([`hdr`]). Pure: no I/O.
 
 // Tests may unwrap: a panic there is the failure report.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
@@ -23,7 +24,7 @@ pub mod timeseries;
 pub mod workload;
 
 pub use error::SchemaError;
-pub use hdr::{decode_hdr, encode_hdr};
+pub use hdr::{decode_hdr, encode_hdr, CompactHistogram};
 pub use ops::{per_sec, LatencyUs, OpEntry, OpName, OpsObject};
 pub use run::{
     is_readable_version, CounterMap, RateSection, ResultFile, RunSection, ShardEntry, Source,

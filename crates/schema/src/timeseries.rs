@@ -1,9 +1,9 @@
 //! The `timeseries` array: one point per reporting period, embedded in the result or streamed
 //! one per line to a `--timeseries` file.
 
-use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
+use crate::hdr::CompactHistogram;
 use crate::ops::OpName;
 use crate::Extra;
 
@@ -60,14 +60,11 @@ pub struct PointOp {
     /// Largest latency, µs.
     pub max_us: f64,
     /// The period's histogram (two significant digits), encoded like
-    /// [`crate::OpEntry::hdr`]; written for `total` only, absent in files written before it
+    /// [`crate::OpEntry::hdr`] and held compressed ([`CompactHistogram`]: a long run has
+    /// thousands of points); written for `total` only, absent in files written before it
     /// was added.
-    #[serde(
-        default,
-        with = "crate::hdr::optional",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub hdr: Option<Histogram<u64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hdr: Option<CompactHistogram>,
     /// Fields this build does not know.
     #[serde(flatten)]
     pub extra: Extra,

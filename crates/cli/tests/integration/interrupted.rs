@@ -40,6 +40,7 @@ fn interrupted_run(
     let mut run = wait_with_deadline(child, LIMIT);
     let text = std::fs::read_to_string(&json_path).unwrap_or_default();
     run.json = serde_json::from_str(&text).ok();
+    run.result = serde_json::from_str(&text).ok();
     (run, dir)
 }
 

@@ -39,7 +39,7 @@ impl RunResult {
         self.json();
         self.result
             .as_ref()
-            .expect("the --json file parsed, so it has a result")
+            .expect("the --json file is not a shardslap result file")
     }
 
     /// The report's `counters`, by the report's own names: every counter the build knows

@@ -372,6 +372,42 @@ fn different_workloads_are_refused() {
 }
 
 #[test]
+fn a_workload_setting_of_the_wrong_type_is_refused_naming_the_file() {
+    let (_, _, mut inputs) = two_runs(false);
+    inputs[1].1.config["window_len"] = "big".into();
+    let err = merge(&inputs).unwrap_err();
+    assert!(
+        matches!(&err, MergeError::Config { file, .. } if file == "b.json"),
+        "{err}"
+    );
+    assert!(
+        err.to_string().starts_with("b.json: config invalid type"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_file_before_protocol_merges_with_one_that_says_ascii_but_not_meta() {
+    let (_, _, mut inputs) = two_runs(false);
+    inputs[1].1.config["protocol"] = "ascii".into();
+    assert!(merge(&inputs).is_ok(), "binary: false is ascii");
+    inputs[1].1.config["protocol"] = "meta".into();
+    let err = merge(&inputs).unwrap_err().to_string();
+    assert!(
+        err.contains("config.protocol differs (\"ascii\" vs \"meta\")"),
+        "{err}"
+    );
+}
+
+#[test]
+fn tls_and_fields_the_check_does_not_list_may_differ() {
+    let (_, _, mut inputs) = two_runs(false);
+    inputs[1].1.config["tls"] = serde_json::json!({ "server_name": "cache" });
+    inputs[1].1.config["distribution"] = "ketama".into();
+    assert!(merge(&inputs).is_ok());
+}
+
+#[test]
 fn settings_outside_the_workload_may_differ() {
     let (_, _, mut inputs) = two_runs(false);
     inputs[1].1.config["concurrency"] = 64.into();
@@ -486,7 +522,7 @@ fn timeseries_align_on_wall_clock_time() {
             );
         }
         assert_eq!(got.max_us, max_ns as f64 / 1000.0);
-        assert_eq!(got.hdr.as_ref().unwrap(), &coarse);
+        assert_eq!(got.hdr.as_ref().unwrap().decode().unwrap(), coarse);
         for op in [OpName::Get, OpName::Set] {
             let (got, pa, pb) = (p.op(op), pa.op(op), pb.op(op));
             assert_eq!(got.p99_us, pa.p99_us.max(pb.p99_us), "{i} {op} p99");

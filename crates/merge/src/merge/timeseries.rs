@@ -15,7 +15,9 @@ use std::time::Duration;
 
 use serde_json::Map;
 use shardslap_report::hdr_percentile_us;
-use shardslap_schema::{is_partial_tail, OpName, PointOp, ResultFile, TimePointEntry};
+use shardslap_schema::{
+    is_partial_tail, CompactHistogram, OpName, PointOp, ResultFile, TimePointEntry,
+};
 
 use super::ops::{per_sec, sum_histograms, us_to_ns, HdrPart};
 use crate::error::MergeError;
@@ -199,17 +201,33 @@ fn merge_point_op(
             out.hdr = only.hdr.clone();
         }
         _ if live.iter().all(|(_, e)| e.hdr.is_some()) => {
-            let hist = sum_histograms(live.iter().map(|(m, e)| HdrPart {
+            // Decoded one bucket at a time: only this bucket's histograms are ever full size.
+            let at = |m: &Member<'_>| format!("timeseries[{}].{op}.hdr", m.index);
+            let decoded = live
+                .iter()
+                .map(|(m, e)| {
+                    e.hdr
+                        .as_ref()
+                        .map(CompactHistogram::decode)
+                        .transpose()
+                        .map_err(|err| MergeError::Malformed {
+                            file: m.file.to_owned(),
+                            at: at(m),
+                            problem: err.to_string(),
+                        })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let hist = sum_histograms(live.iter().zip(&decoded).map(|((m, e), hdr)| HdrPart {
                 file: m.file,
-                at: format!("timeseries[{}].{op}.hdr", m.index),
-                hdr: e.hdr.as_ref(),
+                at: at(m),
+                hdr: hdr.as_ref(),
                 ops: e.ops,
             }))?;
             let max_ns = us_to_ns(max_us);
             out.p50_us = hdr_percentile_us(&hist, 0.5, 0, max_ns);
             out.p99_us = hdr_percentile_us(&hist, 0.99, 0, max_ns);
             out.p999_us = hdr_percentile_us(&hist, 0.999, 0, max_ns);
-            out.hdr = Some(hist);
+            out.hdr = CompactHistogram::encode(&hist).ok();
         }
         _ => {
             let largest =
