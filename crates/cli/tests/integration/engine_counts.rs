@@ -125,14 +125,10 @@ fn get_only_mix_warms_up_first() {
         "-x counts measured operations"
     );
     assert_eq!(run.counters().get_misses, 0);
-    let json = run.json();
-    assert_eq!(json["run"]["warmup"]["sets"].as_u64(), Some(4096));
-    assert_eq!(
-        json["totals"]["set"]["ops"].as_u64(),
-        Some(0),
-        "warm-up is not in latency"
-    );
-    assert_eq!(json["totals"]["get"]["ops"].as_u64(), Some(2000));
+    let result = run.result();
+    assert_eq!(result.run.warmup.as_ref().map(|w| w.sets), Some(4096));
+    assert_eq!(result.totals.set.ops, 0, "warm-up is not in latency");
+    assert_eq!(result.totals.get.ops, 2000);
 }
 
 #[test]

@@ -62,12 +62,14 @@ fn sigint_prints_and_saves_partial_results_exit_130() {
         "report printed:\n{}",
         run.stdout
     );
-    let json = run.json();
-    assert!(json["run"]["interrupted"]
-        .as_str()
+    let result = run.result();
+    assert!(result
+        .run
+        .interrupted
+        .as_deref()
         .unwrap()
         .contains("SIGINT"));
-    let duration = json["run"]["duration_s"].as_f64().unwrap();
+    let duration = result.run.duration_s;
     assert!(duration < 10.0, "stopped early, not after 20 s: {duration}");
     // Every in-flight request finished, so the partial counts are still exact.
     assert_eq!(run.counters().cmd_get, delta.cmd_get);
@@ -101,9 +103,9 @@ fn lost_server_ends_the_run_early_with_results_exit_1() {
         "report printed:\n{}",
         run.stdout
     );
-    let json = run.json();
-    assert!(json["run"]["interrupted"].is_string());
+    let result = run.result();
+    assert!(result.run.interrupted.is_some());
     assert!(run.counters().cmd_get > 0, "what was measured is kept");
     assert!(run.counters().disconnects > 0);
-    assert!(json["run"]["duration_s"].as_f64().unwrap() < 10.0);
+    assert!(result.run.duration_s < 10.0);
 }

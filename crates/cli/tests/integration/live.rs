@@ -112,13 +112,12 @@ fn start_at_connects_first_then_starts_the_clock_at_that_instant() {
         LIMIT,
     );
     run.assert_success();
-    let json = run.json();
-    let started_at = json["run"]["started_at"].as_f64().unwrap();
+    let started_at = run.result().run.started_at;
     assert!(
         (started_at - start_at).abs() < 1e-6,
         "started_at {started_at} != --start-at {start_at}"
     );
-    let duration = json["run"]["duration_s"].as_f64().unwrap();
+    let duration = run.result().run.duration_s;
     assert!((0.9..2.0).contains(&duration), "duration_s {duration}");
     // It connected before the start: the connections were open while it waited.
     assert!(

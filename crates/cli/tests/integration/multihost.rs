@@ -9,6 +9,7 @@
 use std::path::Path;
 use std::process::Command;
 
+use shardslap_schema::{OpName, ResultFile};
 use shardslap_testkit::{MemcachedServer, ServerOptions, TestNetwork};
 
 use crate::engine_counts::{assert_counts_match, LIMIT};
@@ -51,12 +52,12 @@ fn two_namespace_hosts_start_together_and_their_merge_matches_the_server() {
     );
     let delta = net.server.run(|| server.stats()).since(&before);
 
-    let read = |file: &str| -> serde_json::Value {
+    let read = |file: &str| -> ResultFile {
         let text = std::fs::read_to_string(out.join(file))
             .unwrap_or_else(|e| panic!("{file}: {e}\nrecipe stderr:\n{}", recipe.stderr));
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"))
     };
-    let hosts: Vec<serde_json::Value> = net
+    let hosts: Vec<ResultFile> = net
         .hosts
         .iter()
         .map(|h| read(&format!("{}.json", h.name())))
@@ -64,33 +65,27 @@ fn two_namespace_hosts_start_together_and_their_merge_matches_the_server() {
     let merged = read("merged.json");
 
     // One --start-at for both: their clocks started at the same wall-clock instant.
-    let starts: Vec<f64> = hosts
-        .iter()
-        .map(|h| h["run"]["started_at"].as_f64().unwrap())
-        .collect();
+    let starts: Vec<f64> = hosts.iter().map(|h| h.run.started_at).collect();
     assert_eq!(starts[0], starts[1], "hosts started apart: {starts:?}");
-    assert_eq!(merged["run"]["started_at"].as_f64().unwrap(), starts[0]);
-    assert_eq!(merged["sources"].as_array().unwrap().len(), HOSTS);
-    assert_eq!(merged["shards"].as_array().unwrap().len(), HOSTS);
+    assert_eq!(merged.run.started_at, starts[0]);
+    assert_eq!(merged.sources.as_ref().map(Vec::len), Some(HOSTS));
+    assert_eq!(merged.shards.len(), HOSTS);
 
     // The merge is the sum of the hosts, op for op.
-    for op in ["get", "set", "total"] {
-        let sum: u64 = hosts
-            .iter()
-            .map(|h| h["totals"][op]["ops"].as_u64().unwrap())
-            .sum();
-        assert_eq!(merged["totals"][op]["ops"].as_u64().unwrap(), sum, "{op}");
+    for op in OpName::ALL {
+        let sum: u64 = hosts.iter().map(|h| h.totals.op(op).ops).sum();
+        assert_eq!(merged.totals.op(op).ops, sum, "{op}");
     }
     for host in &hosts {
-        assert!(host["totals"]["total"]["ops"].as_u64().unwrap() > 0);
+        assert!(host.totals.total.ops > 0);
     }
     // And the server saw exactly what the merge says.
     let as_run = RunResult {
         status: recipe.status,
         stdout: String::new(),
         stderr: recipe.stderr.clone(),
-        result: Some(serde_json::from_value(merged.clone()).unwrap()),
-        json: Some(merged),
+        json: Some(serde_json::to_value(&merged).unwrap()),
+        result: Some(merged),
     };
     assert_counts_match(&as_run, &delta);
 }

@@ -3,10 +3,10 @@
 use std::path::Path;
 use std::time::Duration;
 
-use shardslap_schema::decode_hdr;
+use shardslap_schema::{OpEntry, OpName, ResultFile};
 use shardslap_testkit::MemcachedServer;
 
-use crate::util::{run_plain, RunResult, TempDir};
+use crate::util::{counters_of, run_plain, RunResult, TempDir};
 
 const LIMIT: Duration = Duration::from_secs(90);
 
@@ -24,15 +24,9 @@ fn run_to(server: &MemcachedServer, path: &Path, extra: &[&str]) -> RunResult {
     run
 }
 
-fn read_json(path: &Path) -> serde_json::Value {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-    serde_json::from_str(&text).unwrap()
-}
-
-fn u64_at(v: &serde_json::Value, pointer: &str) -> u64 {
-    v.pointer(pointer)
-        .and_then(serde_json::Value::as_u64)
-        .unwrap_or_else(|| panic!("no integer at {pointer}"))
+/// A run result file read through the schema, as `merge` and `plot` read it.
+fn read_run(path: &Path) -> ResultFile {
+    shardslap_merge::load(path).unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[test]
@@ -59,19 +53,17 @@ fn merge_sums_two_runs_op_for_op_and_adds_their_histograms() {
         run.stderr
     );
 
-    let (a, b, m) = (read_json(&a), read_json(&b), read_json(&merged));
-    for op in ["get", "set", "total"] {
-        for field in ["ops", "misses"] {
-            let at = format!("/totals/{op}/{field}");
-            assert_eq!(u64_at(&m, &at), u64_at(&a, &at) + u64_at(&b, &at), "{at}");
-        }
+    let (a, b, m) = (read_run(&a), read_run(&b), read_run(&merged));
+    for op in OpName::ALL {
+        let (ta, tb, tm) = (a.totals.op(op), b.totals.op(op), m.totals.op(op));
+        assert_eq!(tm.ops, ta.ops + tb.ops, "totals.{op}.ops");
+        assert_eq!(tm.misses, ta.misses + tb.misses, "totals.{op}.misses");
         // The merged histogram is the two runs' histograms added, so its percentiles are
         // those of one histogram holding both runs' samples.
-        let hdr =
-            |v: &serde_json::Value| decode_hdr(v["totals"][op]["hdr"].as_str().unwrap()).unwrap();
-        let mut both = hdr(&a);
-        both.add(hdr(&b)).unwrap();
-        let merged_hdr = hdr(&m);
+        let hdr = |e: &OpEntry| e.hdr.clone().unwrap();
+        let mut both = hdr(ta);
+        both.add(hdr(tb)).unwrap();
+        let merged_hdr = hdr(tm);
         assert_eq!(merged_hdr.len(), both.len(), "{op}");
         for q in [0.5, 0.9, 0.99, 0.999] {
             assert_eq!(
@@ -80,27 +72,36 @@ fn merge_sums_two_runs_op_for_op_and_adds_their_histograms() {
                 "{op} q{q}"
             );
         }
-        let p99_us = m["totals"][op]["latency_us"]["p99"].as_f64().unwrap();
+        let p99_us = tm.latency_us.p99;
         let expected = both.highest_equivalent(both.value_at_quantile(0.99)) as f64 / 1000.0;
-        let max_us = m["totals"][op]["latency_us"]["max"].as_f64().unwrap();
+        let max_us = tm.latency_us.max;
         assert!(
             (p99_us - expected.min(max_us)).abs() < 1e-9,
             "{op}: p99 {p99_us} vs {expected}"
         );
     }
-    for counter in [
-        "cmd_get",
-        "cmd_set",
-        "get_misses",
-        "written_bytes",
-        "read_bytes",
-    ] {
-        let at = format!("/counters/{counter}");
-        assert_eq!(u64_at(&m, &at), u64_at(&a, &at) + u64_at(&b, &at), "{at}");
-    }
-    assert_eq!(m["sources"].as_array().unwrap().len(), 2);
-    assert_eq!(m["sources"][0]["label"], "a.json");
-    assert_eq!(m["shards"][1]["source"], 1);
+    let (ca, cb, cm) = (counters_of(&a), counters_of(&b), counters_of(&m));
+    assert_eq!(cm.cmd_get, ca.cmd_get + cb.cmd_get, "counters.cmd_get");
+    assert_eq!(cm.cmd_set, ca.cmd_set + cb.cmd_set, "counters.cmd_set");
+    assert_eq!(
+        cm.get_misses,
+        ca.get_misses + cb.get_misses,
+        "counters.get_misses"
+    );
+    assert_eq!(
+        cm.written_bytes,
+        ca.written_bytes + cb.written_bytes,
+        "counters.written_bytes"
+    );
+    assert_eq!(
+        cm.read_bytes,
+        ca.read_bytes + cb.read_bytes,
+        "counters.read_bytes"
+    );
+    let sources = m.sources.as_ref().unwrap();
+    assert_eq!(sources.len(), 2);
+    assert_eq!(sources[0].label, "a.json");
+    assert_eq!(m.shards[1].source, Some(1));
 }
 
 #[test]
@@ -209,21 +210,21 @@ fn sweep_runs_one_step_per_core_count_and_plots_against_linear() {
     );
     run.assert_success();
     assert!(run.stdout.contains("throughput eff"), "{}", run.stdout);
-    let sweep = read_json(&out);
-    assert_eq!(sweep["kind"], "sweep");
-    let steps = sweep["steps"].as_array().unwrap();
+    let sweep = shardslap_merge::load_sweep(&out).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(sweep.kind, "sweep");
+    let steps = &sweep.steps;
     assert_eq!(steps.len(), 2);
-    assert_eq!(steps[0]["cores"], serde_json::json!([0]));
-    assert_eq!(steps[1]["cores"], serde_json::json!([0, 1]));
+    assert_eq!(steps[0].cores, [0]);
+    assert_eq!(steps[1].cores, [0, 1]);
     // -c is per core in a sweep.
-    assert_eq!(steps[0]["concurrency"], 2);
-    assert_eq!(steps[1]["concurrency"], 4);
-    assert_eq!(steps[0]["throughput_efficiency"], 1.0);
-    assert_eq!(steps[0]["cpu_efficiency"], 1.0);
+    assert_eq!(steps[0].concurrency, 2);
+    assert_eq!(steps[1].concurrency, 4);
+    assert_eq!(steps[0].throughput_efficiency, 1.0);
+    assert_eq!(steps[0].cpu_efficiency, 1.0);
     for step in steps {
-        assert!(step["ops"].as_u64().unwrap() > 0);
-        assert!(step["client_cpu_s"].as_f64().unwrap() > 0.0);
-        assert!(step["ops_per_cpu_s"].as_f64().unwrap() > 0.0);
+        assert!(step.ops > 0);
+        assert!(step.client_cpu_s > 0.0);
+        assert!(step.ops_per_cpu_s > 0.0);
     }
     let plot = run_plain(
         &["plot", out.to_str().unwrap(), "-o", svg.to_str().unwrap()],
@@ -322,6 +323,6 @@ fn merge_of_runs_made_one_after_the_other_warns_and_names_the_interval() {
         "{}",
         run.stderr
     );
-    let m = read_json(&merged);
-    assert_eq!(u64_at(&m, "/totals/total/ops"), 400);
+    let m = read_run(&merged);
+    assert_eq!(m.totals.total.ops, 400);
 }
