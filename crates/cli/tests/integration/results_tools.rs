@@ -10,6 +10,9 @@ use crate::util::{counters_of, run_plain, RunResult, TempDir};
 
 const LIMIT: Duration = Duration::from_secs(90);
 
+/// A run file from shardslap's own writer (the merge crate's fixture).
+const V2_RUN: &str = include_str!("../../../merge/tests/fixtures/v2_run.json");
+
 /// Runs shardslap against `server` writing its JSON to `path`.
 fn run_to(server: &MemcachedServer, path: &Path, extra: &[&str]) -> RunResult {
     let addr = server.addr_string();
@@ -246,6 +249,20 @@ fn result_tools_reject_bad_input_in_one_line() {
     let missing = dir.path("missing.json");
     let garbage = dir.path("garbage.json");
     std::fs::write(&garbage, "{ not json").unwrap();
+    // A run file as shardslap writes it, spoiled in one field each.
+    let spoiled = |name: &str, spoil: fn(&mut serde_json::Value)| {
+        let mut v: serde_json::Value = serde_json::from_str(V2_RUN).unwrap();
+        spoil(&mut v);
+        let path = dir.path(name);
+        std::fs::write(&path, v.to_string()).unwrap();
+        path
+    };
+    let bad_config = spoiled("bad_config.json", |v| {
+        v["config"]["window_len"] = "big".into()
+    });
+    let bad_hdr = spoiled("bad_hdr.json", |v| {
+        v["totals"]["get"]["hdr"] = "garbage!".into()
+    });
     let svg = dir.path("x.svg");
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (
@@ -265,6 +282,25 @@ fn result_tools_reject_bad_input_in_one_line() {
                 svg.to_str().unwrap(),
             ],
             "garbage.json is not JSON",
+        ),
+        (
+            vec![
+                "merge",
+                bad_config.to_str().unwrap(),
+                bad_config.to_str().unwrap(),
+                "-o",
+                svg.to_str().unwrap(),
+            ],
+            "bad_config.json: config invalid type: string \"big\"",
+        ),
+        (
+            vec![
+                "plot",
+                bad_hdr.to_str().unwrap(),
+                "-o",
+                svg.to_str().unwrap(),
+            ],
+            "is not standard base64",
         ),
         (
             vec!["sweep", "-s", "127.0.0.1:1", "-t", "1s"],
