@@ -22,14 +22,7 @@ use crate::error::SchemaError;
 ///
 /// [`SchemaError::HdrEncode`] if the serializer rejects it.
 pub fn encode_hdr(hist: &Histogram<u64>) -> Result<String, SchemaError> {
-    let mut bytes = Vec::new();
-    V2DeflateSerializer::new()
-        .serialize(hist, &mut bytes)
-        .map_err(|source| SchemaError::HdrEncode {
-            count: hist.len(),
-            source,
-        })?;
-    Ok(STANDARD.encode(bytes))
+    CompactHistogram::encode(hist).map(|compact| compact.to_base64())
 }
 
 /// The inverse of [`encode_hdr`]: an `hdr` field back into a histogram. Reads the
@@ -46,12 +39,8 @@ pub fn decode_hdr(b64: &str) -> Result<Histogram<u64>, SchemaError> {
             len: b64.len(),
             source,
         })?;
-    HdrDeserializer::new()
-        .deserialize(&mut bytes.as_slice())
-        .map_err(|source| SchemaError::HdrDecode {
-            len: bytes.len(),
-            source,
-        })
+    // Not necessarily compressed (a version 1 file's is not); the deserializer reads both.
+    CompactHistogram { bytes }.decode()
 }
 
 /// serde `with` module for an `Option<Histogram<u64>>` field written as an `hdr` string.
@@ -119,7 +108,7 @@ impl CompactHistogram {
         Ok(Self { bytes })
     }
 
-    /// The histogram back.
+    /// The histogram back (the deserializer reads the uncompressed V2 form too).
     ///
     /// # Errors
     ///
