@@ -35,5 +35,6 @@ pub use run_info::RunInfo;
 pub use stats::{merge_all, Counters, OpStats, ShardStats};
 pub use text::{render_banner, render_final, render_period, FinalLayout, PeriodTables};
 
-#[cfg(test)]
-mod test_support;
+/// Fixtures for tests here and in the crates downstream (feature `test-support`).
+#[cfg(any(test, feature = "test-support"))]
+pub mod test_support;

@@ -7,7 +7,7 @@ use crate::{Report, RunInfo, ShardStats};
 
 /// `memcaslap -s 127.0.0.1:22122 -T 1 -c 8 -t 3s -S 1s` (key 64 + value
 /// 1024 bytes).
-pub(crate) fn sample_info() -> RunInfo {
+pub fn sample_info() -> RunInfo {
     RunInfo {
         servers: "127.0.0.1:22122".into(),
         threads: 1,
@@ -31,6 +31,6 @@ pub(crate) fn sample_info() -> RunInfo {
 }
 
 /// A report over `shards` with the sample's settings.
-pub(crate) fn report(shards: Vec<ShardStats>, duration: Duration) -> Report {
+pub fn report(shards: Vec<ShardStats>, duration: Duration) -> Report {
     Report::from_shards(sample_info(), shards, duration, 1_700_000_000.5)
 }
