@@ -150,6 +150,16 @@ pub struct Args {
     #[arg(long, value_enum, value_name = "PROTOCOL", hide_possible_values = true)]
     pub protocol: Option<crate::Protocol>,
 
+    /// Spread keys over the -s servers as libmemcached does: modula or ketama (weighted by
+    /// host:port:weight). Default: each concurrency uses one server.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "DISTRIBUTION",
+        hide_possible_values = true
+    )]
+    pub distribution: Option<crate::Distribution>,
+
     /// Throughput limit in ops/s: 5000, 40k (k = 1024). 0 = no limit.
     #[arg(short = 'P', long, value_name = "RATE")]
     pub tps: Option<String>,
