@@ -420,7 +420,7 @@ impl Conn {
                     self.next_link % candidates.len()
                 }
             };
-            let to_server = |link: usize| server.is_none_or(|s| self.routes.links[link].0 == s);
+            let to_server = |link: usize| server.map_or(true, |s| self.routes.links[link].0 == s);
             let up = (0..candidates.len())
                 .map(|i| candidates[(first + i) % candidates.len()])
                 .find(|&link| to_server(link) && self.links[link].is_up());

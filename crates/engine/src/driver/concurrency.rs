@@ -417,6 +417,34 @@ mod tests {
     }
 
     #[test]
+    fn a_multi_get_split_over_servers_is_in_flight_until_every_part_is_answered() {
+        let mut conc = running(0.1, None, 4);
+        let limits = DrawLimits {
+            pipeline: 1,
+            multi_get_keys: 4,
+        };
+        let now = Instant::now();
+        // Skip to a multi-get (the mix starts with a SET).
+        loop {
+            assert_eq!(conc.draw(limits, false, now), Draw::Ready);
+            let ops = conc.staged().to_vec();
+            if ops[0].kind == OpKind::Get {
+                break;
+            }
+            conc.issued(1);
+            answer(&mut conc, &mut vec![ops]);
+        }
+        let ops = conc.staged().to_vec();
+        conc.issued(3);
+        let parts = [&ops[..1], &ops[1..3], &ops[3..]];
+        for part in parts {
+            assert_eq!(conc.draw(limits, false, now), Draw::Blocked);
+            conc.completed(part);
+        }
+        assert_eq!(conc.draw(limits, false, now), Draw::Ready);
+    }
+
+    #[test]
     fn stopping_releases_a_staged_set_and_finishes() {
         let mut conc = running(0.5, None, 1);
         let now = Instant::now();
