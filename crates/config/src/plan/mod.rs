@@ -1,7 +1,8 @@
 //! [`RunConfig`] → [`ShardPlan`]: everything the engine needs, decided once. Which CPU each
 //! shard runs on, which concurrencies it owns, which server each talks to over which sockets
-//! (`routes`), how many operations each may issue under `-x`, and what every shard shares
-//! (`settings`: per-request behaviour, window parameters). Pure arithmetic, no I/O: servers
+//! (`routes`; with `--distribution`, every server, and the run's one key placement), how
+//! many operations each may issue under `-x`, and what every shard shares (`settings`:
+//! per-request behaviour, window parameters). Pure arithmetic, no I/O: servers
 //! are named by index, resolved by the engine's preflight.
 
 use std::time::Duration;
@@ -73,7 +74,8 @@ pub struct ConcurrencySpec {
     pub index: usize,
     /// Index within its shard.
     pub local_index: usize,
-    /// Index into `RunConfig::servers`: `i % servers.len()`.
+    /// Index into `RunConfig::servers`: `i % servers.len()`, the one server it talks to
+    /// unless `--distribution` sends each request to its key's server (see `routes.pick`).
     pub server: usize,
     /// This concurrency's share of `-x`; `None` in time mode. The shares
     /// add up to exactly `x`: the first `x % c` get one more.
