@@ -11,13 +11,13 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
-use shardslap_config::{Behaviour, Routes};
+use shardslap_config::{Behaviour, Pick, Routes};
 use shardslap_proto::MAX_KEY_LEN;
 use shardslap_workload::{Op, OpKind, Window};
 
 use crate::link::{Link, LinkError, Traffic};
 use crate::pacer::{self, Pacer};
-use crate::request::{self, Failure, Reply};
+use crate::request::{self, ByServer, Failure, Reply};
 use crate::shard::ShardState;
 
 /// First wait before reconnecting a lost link; doubled per failed attempt.
@@ -54,6 +54,9 @@ pub(crate) struct Conn {
     pending_gets: Vec<Op>,
     /// What each request of the current round weighs, in order.
     sent: Vec<request::Sent>,
+    /// `--distribution`: a request grouped by server, and one group as a round of its own.
+    by_server: ByServer,
+    part: Round,
     window: Window,
     rng: fastrand::Rng,
     /// Operations this concurrency may still issue in `-x` mode.
@@ -87,6 +90,8 @@ impl Conn {
             key_buf: [0; MAX_KEY_LEN],
             pending_gets: Vec::with_capacity(behaviour.multi_get_keys),
             sent: Vec::with_capacity(behaviour.pipeline),
+            by_server: ByServer::with_capacity(behaviour.multi_get_keys),
+            part: Round::with_capacity(1, behaviour.multi_get_keys),
             window,
             rng,
             budget,
@@ -101,7 +106,7 @@ impl Conn {
         for i in 0..self.window.warmup_len() {
             round.clear();
             round.push(&[self.window.warmup_op(i)]);
-            self.round_trip(&round, state, None).await?;
+            self.send(&round, state, None).await?;
         }
         Ok(())
     }
@@ -147,7 +152,7 @@ impl Conn {
                     pacer.book(round.ops.len() as u64)
                 }
             };
-            self.round_trip(&round, state, Some(due)).await?;
+            self.send(&round, state, Some(due)).await?;
             glommio::yield_if_needed().await;
         }
     }
@@ -175,20 +180,91 @@ impl Conn {
         }
     }
 
-    /// One round trip: route, encode every request of `round`, hand them to the socket in one
-    /// write, then read and account each response in order. `due` is when latency starts
-    /// (the scheduled or the send time); `None` for warm-up requests, which are not measured.
-    async fn round_trip(
+    /// Sends `round` and accounts its replies: on one link, or with `--distribution` each
+    /// request to the servers of its keys. `due` is when latency starts (the scheduled or the
+    /// send time); `None` for warm-up requests, which are not measured.
+    async fn send(
         &mut self,
         round: &Round,
         state: &ShardState,
         due: Option<Instant>,
     ) -> Result<(), ConnError> {
-        let measured = due.is_some();
-        let Some(link) = self.route(round.kind(), state).await? else {
-            request::release_sets(&mut self.window, &round.ops, measured);
+        if matches!(self.routes.pick, Pick::ByKey(_)) {
+            return self.send_by_key(round, state, due).await;
+        }
+        let Some(link) = self.route(round.kind(), None, state).await? else {
+            request::release_sets(&mut self.window, &round.ops, due.is_some());
             return Ok(()); // The run ended while no link was up.
         };
+        self.round_trip(round, link, state, due).await
+    }
+
+    /// `--distribution` on this path: each request of `round` becomes one request per server
+    /// of its keys (a SET is one; a multi-get is split), each a round trip of its own to a
+    /// link to that server, one after the other. Unpaced, each one's latency starts when it
+    /// is sent.
+    async fn send_by_key(
+        &mut self,
+        round: &Round,
+        state: &ShardState,
+        due: Option<Instant>,
+    ) -> Result<(), ConnError> {
+        let paced = self.pacer.is_some();
+        let mut by_server = std::mem::replace(&mut self.by_server, ByServer::with_capacity(0));
+        let mut part = std::mem::replace(&mut self.part, Round::with_capacity(0, 0));
+        let mut result = Ok(());
+        'requests: for ops in round.requests() {
+            if let Pick::ByKey(placement) = &self.routes.pick {
+                by_server.split(
+                    placement,
+                    ops,
+                    &self.window,
+                    &state.block,
+                    &mut self.key_buf,
+                );
+            }
+            for group in 0..by_server.len() {
+                let (server, ops) = by_server.group(group);
+                part.clear();
+                part.push(ops);
+                let link = match self.route(part.kind(), Some(server), state).await {
+                    Ok(Some(link)) => link,
+                    Ok(None) => {
+                        // The run ended while no link to the server was up.
+                        request::release_sets(&mut self.window, ops, due.is_some());
+                        continue;
+                    }
+                    Err(err) => {
+                        result = Err(err);
+                        break 'requests;
+                    }
+                };
+                let part_due = match due {
+                    Some(due) if paced => Some(due),
+                    Some(_) => Some(Instant::now()),
+                    None => None,
+                };
+                if let Err(err) = self.round_trip(&part, link, state, part_due).await {
+                    result = Err(err);
+                    break 'requests;
+                }
+            }
+        }
+        self.by_server = by_server;
+        self.part = part;
+        result
+    }
+
+    /// One round trip on `link`: encode every request of `round`, hand them to the socket in
+    /// one write, then read and account each response in order.
+    async fn round_trip(
+        &mut self,
+        round: &Round,
+        link: usize,
+        state: &ShardState,
+        due: Option<Instant>,
+    ) -> Result<(), ConnError> {
+        let measured = due.is_some();
         let paced = self.pacer.is_some();
         let Conn {
             links,
@@ -322,11 +398,13 @@ impl Conn {
         }
     }
 
-    /// Picks the link for a request of `kind`: the next (or a random) eligible link that is
-    /// up. With none up, waits for a reconnect; `None` when the run ends first.
+    /// Picks the link for a request of `kind`, to `server` if given (`--distribution`): the
+    /// next (or a random) eligible link that is up. With none up, waits for a reconnect;
+    /// `None` when the run ends first.
     async fn route(
         &mut self,
         kind: OpKind,
+        server: Option<usize>,
         state: &ShardState,
     ) -> Result<Option<usize>, ConnError> {
         loop {
@@ -335,15 +413,17 @@ impl Conn {
                 OpKind::Set => &self.routes.set,
                 OpKind::Get => &self.routes.get,
             };
-            let first = if self.routes.random {
-                self.rng.usize(0..candidates.len())
-            } else {
-                self.next_link = self.next_link.wrapping_add(1);
-                self.next_link % candidates.len()
+            let first = match self.routes.pick {
+                Pick::Random => self.rng.usize(0..candidates.len()),
+                Pick::InTurn | Pick::ByKey(_) => {
+                    self.next_link = self.next_link.wrapping_add(1);
+                    self.next_link % candidates.len()
+                }
             };
+            let to_server = |link: usize| server.map_or(true, |s| self.routes.links[link].0 == s);
             let up = (0..candidates.len())
                 .map(|i| candidates[(first + i) % candidates.len()])
-                .find(|&link| self.links[link].is_up());
+                .find(|&link| to_server(link) && self.links[link].is_up());
             if up.is_some() {
                 return Ok(up);
             }
@@ -354,6 +434,7 @@ impl Conn {
             }
             let next_attempt = candidates
                 .iter()
+                .filter(|&&link| to_server(link))
                 .filter_map(|&link| self.retries[link].map(|retry| retry.next_attempt))
                 .min()
                 .unwrap_or(now);

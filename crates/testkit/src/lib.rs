@@ -6,7 +6,8 @@
 //! For what a real server cannot do on cue, [`FakeServer`] proxies one and injects a [`Fault`]
 //! (a corrupted value, a stall, garbage, a connection closed mid-reply), and [`UdpDropProxy`]
 //! relays UDP to one and drops every Nth GET reply datagram. [`KeyCounter`] proxies one and
-//! counts the GETs of each key on the wire.
+//! counts the GETs of each key on the wire. [`LibmemcachedPlacement`] asks libmemcached
+//! itself which server of a pool a key goes to.
 //! [`TestNetwork`] builds several "hosts" on one machine (network namespaces on a bridge) for
 //! multi-host recipes.
 //!
@@ -17,6 +18,7 @@
 
 mod fake;
 mod key_counter;
+mod libmemcached;
 mod netns;
 mod pki;
 mod server;
@@ -25,6 +27,7 @@ mod udp_fake;
 
 pub use fake::{FakeServer, Fault};
 pub use key_counter::KeyCounter;
+pub use libmemcached::{LibmemcachedDistribution, LibmemcachedPlacement};
 pub use netns::{NetNs, TestNetwork};
 pub use pki::TestPki;
 pub use server::{MemcachedServer, ServerOptions, ServerTls};

@@ -25,13 +25,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use io_uring::{opcode, types};
-use shardslap_config::Behaviour;
+use shardslap_config::{Behaviour, Pick};
 use shardslap_proto::MAX_KEY_LEN;
 use shardslap_workload::{Op, OpKind};
 
 use crate::link::LinkError;
 use crate::pacer;
-use crate::request::{self, Expect, Failure, Sent};
+use crate::request::{self, ByServer, Expect, Failure, Sent};
 use crate::shard::{self, ExitGuard, ShardInputs, ShardMsg, ShardState, WARMUP_PROGRESS_EVERY};
 use crate::uring::{Completion, OpTag, Ring, Token};
 use crate::RunControl;
@@ -76,8 +76,10 @@ struct Links {
     set: Vec<usize>,
     /// Positions in `connections` a GET may go to.
     get: Vec<usize>,
-    /// `-p`: a random eligible connection instead of taking them in turn.
-    random: bool,
+    /// The server (index into the run's) of each position in `connections`.
+    servers: Vec<usize>,
+    /// In turn, at random (`-p`), or by key (`--distribution`).
+    pick: Pick,
     next: usize,
 }
 
@@ -177,6 +179,9 @@ struct Driver {
     is_dirty: Vec<bool>,
     completions: Vec<Completion>,
     ops_buf: Vec<Op>,
+    /// `--distribution`: the staged request grouped by server, and each group's connection.
+    by_server: ByServer,
+    group_connections: Vec<usize>,
     key_buf: [u8; MAX_KEY_LEN],
     stage: Stage,
     started_at: Option<Instant>,
@@ -298,7 +303,8 @@ impl Driver {
                     connections: (first_connection..connections.len()).collect(),
                     set: routes.set.clone(),
                     get: routes.get.clone(),
-                    random: routes.random,
+                    servers: routes.links.iter().map(|&(server, _)| server).collect(),
+                    pick: routes.pick.clone(),
                     next: 0,
                 });
             }
@@ -343,6 +349,8 @@ impl Driver {
             connections,
             completions: Vec::with_capacity(1024),
             ops_buf: Vec::with_capacity(settings.limits.multi_get_keys),
+            by_server: ByServer::with_capacity(settings.limits.multi_get_keys),
+            group_connections: Vec::with_capacity(settings.limits.multi_get_keys),
             key_buf: [0; MAX_KEY_LEN],
             stage: Stage::Preparing,
             started_at: None,
@@ -552,6 +560,9 @@ impl Driver {
     /// Encodes the staged request of concurrency `index` into the connection it routes to;
     /// false when none of its eligible connections is up.
     fn send_staged(&mut self, index: usize) -> bool {
+        if matches!(self.links[index].pick, Pick::ByKey(_)) {
+            return self.send_staged_by_key(index);
+        }
         let kind = self.concurrencies[index]
             .staged()
             .first()
@@ -583,9 +594,61 @@ impl Driver {
             conn.out_buf(),
         );
         let measured = conc.measuring();
-        let due = conc.issued();
+        let due = conc.issued(1);
         conn.push_request(index, ops_buf, sent, due, measured);
         self.mark_dirty(connection);
+        true
+    }
+
+    /// `--distribution`: the staged request goes to the servers of its keys, one request per
+    /// server (a SET is one; a multi-get is split), each on a connection to that server that
+    /// is up, those taken in turn. False, and nothing sent, when some server has none up.
+    fn send_staged_by_key(&mut self, index: usize) -> bool {
+        let Driver {
+            concurrencies,
+            connections,
+            shards,
+            links,
+            key_buf,
+            settings,
+            by_server,
+            group_connections,
+            ..
+        } = self;
+        let conc = &mut concurrencies[index];
+        let links = &mut links[index];
+        let Pick::ByKey(placement) = &links.pick else {
+            return false;
+        };
+        let block = &shards[conc.shard].state.block;
+        by_server.split(placement, conc.staged(), &conc.window, block, key_buf);
+        group_connections.clear();
+        links.next = links.next.wrapping_add(1);
+        for group in 0..by_server.len() {
+            let (server, _) = by_server.group(group);
+            let positions = links.connections.len();
+            let up = (0..positions)
+                .map(|i| (links.next + i) % positions)
+                .filter(|&position| links.servers[position] == server)
+                .map(|position| links.connections[position])
+                .find(|&connection| connections[connection].is_up());
+            match up {
+                Some(connection) => group_connections.push(connection),
+                None => return false,
+            }
+        }
+        let measured = conc.measuring();
+        let due = conc.issued(by_server.len());
+        let protocol = settings.behaviour.protocol;
+        for (group, &connection) in group_connections.iter().enumerate() {
+            let (_, ops) = by_server.group(group);
+            let conn = &mut connections[connection];
+            let sent = request::encode(protocol, ops, &conc.window, block, key_buf, conn.out_buf());
+            conn.push_request(index, ops, sent, due, measured);
+        }
+        for i in 0..self.group_connections.len() {
+            self.mark_dirty(self.group_connections[i]);
+        }
         true
     }
 
@@ -600,11 +663,12 @@ impl Driver {
         if candidates.is_empty() {
             return None;
         }
-        let first = if links.random {
-            self.concurrencies[index].rng().usize(0..candidates.len())
-        } else {
-            links.next = links.next.wrapping_add(1);
-            links.next % candidates.len()
+        let first = match links.pick {
+            Pick::Random => self.concurrencies[index].rng().usize(0..candidates.len()),
+            Pick::InTurn | Pick::ByKey(_) => {
+                links.next = links.next.wrapping_add(1);
+                links.next % candidates.len()
+            }
         };
         (0..candidates.len())
             .map(|i| links.connections[candidates[(first + i) % candidates.len()]])
