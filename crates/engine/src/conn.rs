@@ -18,7 +18,7 @@ use shardslap_workload::{Op, OpKind, Window};
 use crate::link::{Link, LinkError, Traffic};
 use crate::pacer::{self, Pacer};
 use crate::request::{self, ByServer, Failure, Reply};
-use crate::shard::ShardState;
+use crate::shard_state::ShardState;
 
 /// First wait before reconnecting a lost link; doubled per failed attempt.
 const RECONNECT_BACKOFF_MIN: Duration = Duration::from_millis(10);
@@ -126,7 +126,7 @@ impl Conn {
         } = self.behaviour;
         let mut round = Round::with_capacity(pipeline, multi_get_keys);
         loop {
-            if state.should_stop(Instant::now()) || self.budget == Some(0) {
+            if state.stop.should_stop(Instant::now()) || self.budget == Some(0) {
                 return Ok(());
             }
             self.fill_round(&mut round);
@@ -140,11 +140,14 @@ impl Conn {
                     state.stats.borrow_mut().counters.dropped += dropped;
                     let due = pacer.next_due();
                     // Never sleep past the end of the run: a slow schedule must not stretch it.
-                    let wake = state.deadline().map_or(due, |deadline| due.min(deadline));
+                    let wake = state
+                        .stop
+                        .deadline()
+                        .map_or(due, |deadline| due.min(deadline));
                     if let Some(wait) = wake.checked_duration_since(Instant::now()) {
                         glommio::timer::sleep(wait).await;
                     }
-                    if state.should_stop(Instant::now()) {
+                    if state.stop.should_stop(Instant::now()) {
                         request::release_sets(&mut self.window, &round.ops, true);
                         return Ok(());
                     }
@@ -316,7 +319,7 @@ impl Conn {
                 let result = links[link]
                     .receive(&mut traffic, |buf| {
                         request::parse(expect, buf, &mut reply, key_buf, |k, e, r| {
-                            state.report_verify_failure(k, e, r)
+                            state.notes.verify_failure(k, e, r)
                         })
                     })
                     .await;
@@ -429,7 +432,7 @@ impl Conn {
             }
             // Every eligible link is down and being reconnected (-R): wait for the earliest.
             let now = Instant::now();
-            if state.should_stop(now) {
+            if state.stop.should_stop(now) {
                 return Ok(None);
             }
             let next_attempt = candidates
@@ -447,7 +450,7 @@ impl Conn {
     async fn retry_due_links(&mut self, state: &ShardState) {
         for link in 0..self.links.len() {
             let due = self.retries[link].is_some_and(|retry| retry.next_attempt <= Instant::now());
-            if due && !state.should_stop(Instant::now()) {
+            if due && !state.stop.should_stop(Instant::now()) {
                 let _ = self.reconnect_link(link, state).await;
             }
         }
@@ -462,7 +465,7 @@ impl Conn {
             next_attempt: now,
             backoff: RECONNECT_BACKOFF_MIN,
         });
-        state.note_disconnect(self.links[link].addr(), err);
+        state.notes.disconnect(self.links[link].addr(), err);
     }
 
     /// One reconnect attempt; on failure the next one waits twice as long (up to a second).
@@ -470,7 +473,9 @@ impl Conn {
         match self.links[link].reconnect().await {
             Ok(()) => {
                 if let Some(retry) = self.retries[link].take() {
-                    state.note_reconnect(self.links[link].addr(), retry.lost_at.elapsed());
+                    state
+                        .notes
+                        .reconnect(self.links[link].addr(), retry.lost_at.elapsed());
                 }
                 state.stats.borrow_mut().counters.reconnects += 1;
                 Ok(())

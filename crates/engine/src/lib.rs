@@ -28,6 +28,7 @@ mod pacer;
 pub mod preflight;
 mod request;
 mod shard;
+mod shard_state;
 mod tls;
 mod uring;
 

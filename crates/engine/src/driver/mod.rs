@@ -32,7 +32,8 @@ use shardslap_workload::{Op, OpKind};
 use crate::link::LinkError;
 use crate::pacer;
 use crate::request::{self, ByServer, Expect, Failure, Sent};
-use crate::shard::{self, ExitGuard, ShardInputs, ShardMsg, ShardState, WARMUP_PROGRESS_EVERY};
+use crate::shard::{self, ExitGuard, ShardInputs, ShardMsg, WARMUP_PROGRESS_EVERY};
+use crate::shard_state::ShardState;
 use crate::uring::{Completion, OpTag, Ring, Token};
 use crate::RunControl;
 
@@ -408,7 +409,7 @@ impl Driver {
             Stage::Preparing | Stage::Starting(_) => {}
             Stage::Running if stop_requested => {
                 for slot in &self.shards {
-                    slot.state.request_stop();
+                    slot.state.stop.request();
                 }
             }
             Stage::Running => {}
@@ -476,7 +477,9 @@ impl Driver {
         self.periods = Some(Periods::new(start, self.settings.period));
         let stop_requested = self.control.stop_requested();
         for slot in &self.shards {
-            slot.state.begin(start, self.settings.stop, stop_requested);
+            slot.state
+                .stop
+                .begin(start, self.settings.stop, stop_requested);
         }
         for index in 0..self.concurrencies.len() {
             let pacer =
@@ -496,7 +499,7 @@ impl Driver {
                 let _ = self.tx.send(ShardMsg::Period {
                     shard: slot.shard,
                     index,
-                    stats: slot.state.take_stats(),
+                    stats: slot.state.stats.take(),
                 });
             }
         }
@@ -506,7 +509,10 @@ impl Driver {
     fn wake_paced(&mut self, now: Instant) {
         if self.stage == Stage::Running
             && !self.stopping
-            && self.shards.iter().any(|slot| slot.state.should_stop(now))
+            && self
+                .shards
+                .iter()
+                .any(|slot| slot.state.stop.should_stop(now))
         {
             // The run ends: every concurrency hears it, whatever it waits for.
             self.stopping = true;
@@ -710,7 +716,11 @@ impl Driver {
             wake = wake.min(periods.boundary());
         }
         if self.stage == Stage::Running && !self.stopping {
-            if let Some(deadline) = self.shards.first().and_then(|slot| slot.state.deadline()) {
+            if let Some(deadline) = self
+                .shards
+                .first()
+                .and_then(|slot| slot.state.stop.deadline())
+            {
                 wake = wake.min(deadline);
             }
         }
@@ -751,7 +761,7 @@ impl Driver {
         for slot in &self.shards {
             let _ = self.tx.send(ShardMsg::Done {
                 shard: slot.shard,
-                stats: slot.state.take_stats(),
+                stats: slot.state.stats.take(),
                 ended,
             });
         }
@@ -874,7 +884,9 @@ impl Driver {
             let slot = self.concurrencies[index].shard;
             if let Some(retry) = conn.retry.take() {
                 let state = &self.shards[slot].state;
-                state.note_reconnect(conn.addr, now.saturating_duration_since(retry.lost_at));
+                state
+                    .notes
+                    .reconnect(conn.addr, now.saturating_duration_since(retry.lost_at));
                 state.stats.borrow_mut().counters.reconnects += 1;
             }
             conn.lost_reason = None;
@@ -1070,7 +1082,7 @@ impl Driver {
                     block,
                 };
                 request::parse(expect, bytes, reply, key_buf, |key, expected, received| {
-                    state.report_verify_failure(key, expected, received)
+                    state.notes.verify_failure(key, expected, received)
                 })
             });
             match result {
@@ -1229,7 +1241,7 @@ impl Driver {
         let conn = &mut self.connections[connection];
         if self.stage == Stage::Running {
             // Before the start a failure ends the run with its own line; notes are noise.
-            self.shards[slot].state.note_disconnect(conn.addr, &err);
+            self.shards[slot].state.notes.disconnect(conn.addr, &err);
         }
         conn.retry = Some(Retry {
             lost_at: now,
@@ -1367,7 +1379,7 @@ impl Driver {
         shard.ready_sent = true;
         let _ = self.tx.send(ShardMsg::Ready {
             shard: shard.shard,
-            warmup: shard.state.take_stats(),
+            warmup: shard.state.stats.take(),
             warmup_time: self.warmup_started.elapsed(),
         });
     }
