@@ -13,8 +13,9 @@ use shardslap_config::{ConcurrencySpec, RunSettings, ShardSpec};
 use shardslap_report::{ShardStats, DEFAULT_PERIOD};
 use shardslap_workload::{CharBlock, SlotShape, Window};
 
-use crate::conn::{Conn, ConnError};
+use crate::link::LinkError;
 use crate::shard_state::ShardState;
+use crate::task_concurrency::TaskConcurrency;
 use crate::RunControl;
 
 /// How often a shard looks at the run-wide control while it waits or runs.
@@ -109,10 +110,11 @@ pub(crate) async fn run(inputs: ShardInputs, tx: Sender<ShardMsg>) {
         let (index, budget, state) = (conc.index, conc.ops_budget, state.clone());
         let servers = server_addrs.clone();
         setups.push(glommio::spawn_local(async move {
-            let mut conn =
-                Conn::connect(routes, &servers, behaviour, index, window, rng, budget).await?;
-            conn.warm_up(&state).await?;
-            Ok::<Conn, ConnError>(conn)
+            let mut concurrency =
+                TaskConcurrency::connect(routes, &servers, behaviour, index, window, rng, budget)
+                    .await?;
+            concurrency.warm_up(&state).await?;
+            Ok::<TaskConcurrency, LinkError>(concurrency)
         }));
     }
     // While warming up, say how far it got (for the terminal's progress line).
@@ -128,10 +130,10 @@ pub(crate) async fn run(inputs: ShardInputs, tx: Sender<ShardMsg>) {
             }
         }
     });
-    let mut conns = Vec::with_capacity(setups.len());
+    let mut concurrencies = Vec::with_capacity(setups.len());
     for setup in setups {
         match setup.await {
-            Ok(conn) => conns.push(conn),
+            Ok(concurrency) => concurrencies.push(concurrency),
             Err(err) => {
                 let _ = tx.send(ShardMsg::Fault {
                     shard,
@@ -171,12 +173,12 @@ pub(crate) async fn run(inputs: ShardInputs, tx: Sender<ShardMsg>) {
         .begin(start, settings.stop, control.stop_requested());
 
     // Phase 3: run every connection; the ticker hands off periods and mirrors the stop flag.
-    let running = Rc::new(Cell::new(conns.len()));
-    let mut tasks = Vec::with_capacity(conns.len());
-    for mut conn in conns {
+    let running = Rc::new(Cell::new(concurrencies.len()));
+    let mut tasks = Vec::with_capacity(concurrencies.len());
+    for mut concurrency in concurrencies {
         let (state, running, tx) = (state.clone(), running.clone(), tx.clone());
         tasks.push(glommio::spawn_local(async move {
-            if let Err(err) = conn.run(&state, start).await {
+            if let Err(err) = concurrency.run(&state, start).await {
                 let _ = tx.send(ShardMsg::Fault {
                     shard,
                     reason: err.to_string(),

@@ -13,7 +13,7 @@ use shardslap_config::{RunSettings, StopCondition};
 use shardslap_report::ShardStats;
 use shardslap_workload::CharBlock;
 
-use crate::conn::ConnError;
+use crate::link::LinkError;
 
 /// Verification failures printed with -b before going quiet.
 const MAX_VERIFY_REPORTS: u32 = 10;
@@ -147,7 +147,7 @@ impl Notes {
     }
 
     /// Says that a connection to `addr` was lost.
-    pub(crate) fn disconnect(&self, addr: SocketAddr, err: &ConnError) {
+    pub(crate) fn disconnect(&self, addr: SocketAddr, err: &LinkError) {
         if self.take_link_note() {
             eprintln!("Server {addr} disconnect: {err}");
         }

@@ -1,4 +1,5 @@
-//! One concurrency: memaslap's unit of load, with one request in flight at a time.
+//! One concurrency run as a glommio task of its own (the path for UDP, facebook mode and the
+//! fallback): memaslap's unit of load, with one request in flight at a time.
 //!
 //! A concurrency owns its item window, RNG, links (sockets: `-n` per server, all servers with
 //! `-p`, a UDP socket with `-U`/`-a`), a send buffer and a key buffer allocated once. It draws
@@ -27,9 +28,6 @@ const RECONNECT_BACKOFF_MAX: Duration = Duration::from_secs(1);
 /// Longest sleep while waiting for a link, so a stop is noticed promptly.
 const WAIT_SLICE: Duration = Duration::from_millis(50);
 
-/// Why a concurrency stopped before the run did.
-pub(crate) type ConnError = LinkError;
-
 /// Reconnect bookkeeping of one link.
 #[derive(Debug, Clone, Copy)]
 struct Retry {
@@ -40,7 +38,7 @@ struct Retry {
 
 /// A live concurrency and everything it owns.
 #[derive(Debug)]
-pub(crate) struct Conn {
+pub(crate) struct TaskConcurrency {
     links: Vec<Link>,
     retries: Vec<Option<Retry>>,
     routes: Routes,
@@ -64,7 +62,7 @@ pub(crate) struct Conn {
     pacer: Option<Pacer>,
 }
 
-impl Conn {
+impl TaskConcurrency {
     /// Opens every link of the concurrency; `servers` are the run's, resolved.
     pub(crate) async fn connect(
         routes: Routes,
@@ -74,12 +72,12 @@ impl Conn {
         window: Window,
         rng: fastrand::Rng,
         budget: Option<u64>,
-    ) -> Result<Conn, ConnError> {
+    ) -> Result<TaskConcurrency, LinkError> {
         let mut links = Vec::with_capacity(routes.links.len());
         for &(server, kind) in &routes.links {
             links.push(Link::connect(servers[server], kind, behaviour.timeout).await?);
         }
-        Ok(Conn {
+        Ok(TaskConcurrency {
             retries: vec![None; links.len()],
             links,
             routes,
@@ -101,7 +99,7 @@ impl Conn {
 
     /// Fills the window before the clock starts (get-only mixes): every slot is SET once, in
     /// order. Counted in the counters, never in latency.
-    pub(crate) async fn warm_up(&mut self, state: &ShardState) -> Result<(), ConnError> {
+    pub(crate) async fn warm_up(&mut self, state: &ShardState) -> Result<(), LinkError> {
         let mut round = Round::with_capacity(1, 1);
         for i in 0..self.window.warmup_len() {
             round.clear();
@@ -117,7 +115,7 @@ impl Conn {
         &mut self,
         state: &ShardState,
         start: Instant,
-    ) -> Result<(), ConnError> {
+    ) -> Result<(), LinkError> {
         self.pacer = pacer::for_concurrency(&self.behaviour, self.index, start);
         let Behaviour {
             multi_get_keys,
@@ -191,7 +189,7 @@ impl Conn {
         round: &Round,
         state: &ShardState,
         due: Option<Instant>,
-    ) -> Result<(), ConnError> {
+    ) -> Result<(), LinkError> {
         if matches!(self.routes.pick, Pick::ByKey(_)) {
             return self.send_by_key(round, state, due).await;
         }
@@ -211,7 +209,7 @@ impl Conn {
         round: &Round,
         state: &ShardState,
         due: Option<Instant>,
-    ) -> Result<(), ConnError> {
+    ) -> Result<(), LinkError> {
         let paced = self.pacer.is_some();
         let mut by_server = std::mem::replace(&mut self.by_server, ByServer::with_capacity(0));
         let mut part = std::mem::replace(&mut self.part, Round::with_capacity(0, 0));
@@ -266,10 +264,10 @@ impl Conn {
         link: usize,
         state: &ShardState,
         due: Option<Instant>,
-    ) -> Result<(), ConnError> {
+    ) -> Result<(), LinkError> {
         let measured = due.is_some();
         let paced = self.pacer.is_some();
-        let Conn {
+        let TaskConcurrency {
             links,
             behaviour,
             send_buf,
@@ -375,7 +373,7 @@ impl Conn {
         link: usize,
         err: LinkError,
         state: &ShardState,
-    ) -> Result<(), ConnError> {
+    ) -> Result<(), LinkError> {
         let recycle = {
             let counters = &mut state.stats.borrow_mut().counters;
             match err {
@@ -409,7 +407,7 @@ impl Conn {
         kind: OpKind,
         server: Option<usize>,
         state: &ShardState,
-    ) -> Result<Option<usize>, ConnError> {
+    ) -> Result<Option<usize>, LinkError> {
         loop {
             self.retry_due_links(state).await;
             let candidates = match kind {
@@ -469,7 +467,7 @@ impl Conn {
     }
 
     /// One reconnect attempt; on failure the next one waits twice as long (up to a second).
-    async fn reconnect_link(&mut self, link: usize, state: &ShardState) -> Result<(), ConnError> {
+    async fn reconnect_link(&mut self, link: usize, state: &ShardState) -> Result<(), LinkError> {
         match self.links[link].reconnect().await {
             Ok(()) => {
                 if let Some(retry) = self.retries[link].take() {
