@@ -374,20 +374,7 @@ impl TaskConcurrency {
         err: LinkError,
         state: &ShardState,
     ) -> Result<(), LinkError> {
-        let recycle = {
-            let counters = &mut state.stats.borrow_mut().counters;
-            match err {
-                LinkError::Timeout { .. } => {
-                    counters.timeouts += 1;
-                    true
-                }
-                LinkError::Protocol { .. } => {
-                    counters.protocol_errors += 1;
-                    true
-                }
-                _ => false,
-            }
-        };
+        let recycle = err.count_and_recycle(&mut state.stats.borrow_mut().counters);
         self.lose_link(link, &err, state);
         if recycle && self.reconnect_link(link, state).await.is_ok() {
             return Ok(());

@@ -1192,20 +1192,8 @@ impl Driver {
         }
         let index = self.connections[connection].concurrency;
         let slot = self.concurrencies[index].shard;
-        let recycle = {
-            let counters = &mut self.shards[slot].state.stats.borrow_mut().counters;
-            match err {
-                LinkError::Timeout { .. } => {
-                    counters.timeouts += 1;
-                    true
-                }
-                LinkError::Protocol { .. } => {
-                    counters.protocol_errors += 1;
-                    true
-                }
-                _ => false,
-            }
-        };
+        let recycle =
+            err.count_and_recycle(&mut self.shards[slot].state.stats.borrow_mut().counters);
         // The first request gets no answer and the connection is lost once; those behind it
         // in the pipeline are abandoned.
         let mut failure = Failure::Connection;
