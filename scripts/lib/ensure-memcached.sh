@@ -1,7 +1,8 @@
 # Sourced by scripts/*.sh: installs what the tests need with apt-get when it is missing (quiet,
 # idempotent): memcached (SHARDSLAP_MEMCACHED pointing at a binary counts as present), iproute2
 # (`ip`, for the multi-host test's network namespaces), util-linux's `script` (a terminal
-# for the progress-line test) and, with pip, the Python `hdrhistogram` package (an
+# for the progress-line test), gcc and libmemcached-dev (the placement tests hold ours
+# against libmemcached's) and, with pip, the Python `hdrhistogram` package (an
 # HdrHistogram implementation other than ours, which the hdr_tools tests decode results with).
 apt_install() {
     echo "$(basename "$0"): installing $* with apt-get" >&2
@@ -24,7 +25,14 @@ ensure_test_tools() {
     ensure_memcached
     command -v ip >/dev/null 2>&1 || apt_install iproute2
     command -v script >/dev/null 2>&1 || apt_install bsdutils
+    ensure_libmemcached_dev
     ensure_python_hdrhistogram
+}
+
+# The placement tests compile a small C program against libmemcached (cc ... -lmemcached).
+ensure_libmemcached_dev() {
+    command -v cc >/dev/null 2>&1 || apt_install gcc libc6-dev
+    [ -f /usr/include/libmemcached/memcached.h ] || apt_install libmemcached-dev
 }
 
 ensure_python_hdrhistogram() {

@@ -17,6 +17,7 @@ mod output;
 mod plot;
 mod progress;
 mod run;
+mod run_info;
 mod signals;
 mod sweep;
 mod timeseries;

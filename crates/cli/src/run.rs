@@ -4,12 +4,13 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use shardslap_config::{plan, unix_now_s, Args, RunConfig};
-use shardslap_engine::{preflight, run_info, Preflight, RunObserver};
+use shardslap_engine::{preflight, Preflight, RunObserver};
 use shardslap_report::{render_banner, render_final, FinalLayout, Report};
 
 use crate::colocation;
 use crate::hdr_log::HdrLog;
 use crate::output::{JsonSink, Observers, PeriodPrinter, TextOut};
+use crate::run_info::run_info;
 use crate::signals;
 use crate::timeseries::TimeseriesSink;
 

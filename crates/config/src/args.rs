@@ -35,7 +35,7 @@ pub struct Args {
         value_name = "LIST",
         env = "MEMCACHED_SERVERS",
         // Not the doc comment: rustdoc would read `[::1]` as a link.
-        help = "Servers, as host:port,host:port (port defaults to 11211; IPv6 as [::1]:11211)"
+        help = "Servers, as host:port,host:port (port defaults to 11211; IPv6 as [::1]:11211; host:port:weight with --distribution ketama)"
     )]
     pub servers: Option<String>,
 
@@ -149,6 +149,11 @@ pub struct Args {
     /// Wire protocol: ascii (memaslap's), meta (mg/ms, memcached 1.6) or binary.
     #[arg(long, value_enum, value_name = "PROTOCOL", hide_possible_values = true)]
     pub protocol: Option<crate::Protocol>,
+
+    /// Spread keys over the -s servers as libmemcached does: modula or ketama (weighted by
+    /// host:port:weight). Default: each concurrency uses one server.
+    #[arg(long, value_enum, value_name = "KIND", hide_possible_values = true)]
+    pub distribution: Option<crate::Distribution>,
 
     /// Throughput limit in ops/s: 5000, 40k (k = 1024). 0 = no limit.
     #[arg(short = 'P', long, value_name = "RATE")]

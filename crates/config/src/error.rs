@@ -70,6 +70,23 @@ pub enum ConfigError {
         /// How many servers `-s` named.
         servers: usize,
     },
+    /// `--distribution` spreads keys over a pool, so it needs at least two servers.
+    #[error("--distribution {distribution} needs at least 2 servers in -s (got {servers})")]
+    DistributionNeedsServers {
+        /// `modula` or `ketama`.
+        distribution: &'static str,
+        /// How many servers `-s` named.
+        servers: usize,
+    },
+    /// A `host:port:weight` without `--distribution ketama`, where it would change nothing.
+    #[error(
+        "the weight in '{server}' needs --distribution ketama \
+         (modula and the default, one server per concurrency, ignore weights)"
+    )]
+    WeightWithoutKetama {
+        /// The weighted server, as `host:port:weight`.
+        server: String,
+    },
     /// The `-F` file could not be read.
     #[error("cannot read -F file '{}': {reason}", path.display())]
     CfgRead {

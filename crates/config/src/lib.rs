@@ -24,11 +24,11 @@ pub use cpuset::{affinity_cpus, format_cpu_list, parse_cpu_list};
 pub use error::ConfigError;
 pub use open_loop::{Arrivals, OpenLoop, DEFAULT_MAX_QUEUE};
 pub use plan::{
-    plan, Behaviour, ConcurrencySpec, Routes, RunSettings, ShardPlan, ShardSpec, SocketKind,
+    plan, Behaviour, ConcurrencySpec, Pick, Routes, RunSettings, ShardPlan, ShardSpec, SocketKind,
 };
 pub use run_config::{
-    unix_now_s, JsonTarget, Pacing, Protocol, Replication, RunConfig, StopCondition, Transport,
-    DEFAULT_RUN_TIME,
+    unix_now_s, Distribution, JsonTarget, Pacing, Protocol, Replication, RunConfig, ServerChoice,
+    StopCondition, Transport, DEFAULT_RUN_TIME,
 };
-pub use server::{ServerAddr, DEFAULT_PORT};
+pub use server::{ServerAddr, DEFAULT_PORT, DEFAULT_WEIGHT};
 pub use tls::{ClientIdentity, TlsSettings, TlsTrust};

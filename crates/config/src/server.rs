@@ -1,4 +1,4 @@
-//! `-s host:port,host:port` → [`ServerAddr`]s. Names are kept as given:
+//! `-s host:port[:weight],host:port` → [`ServerAddr`]s. Names are kept as given:
 //! resolving them to socket addresses is the engine's preflight.
 
 use std::fmt;
@@ -10,6 +10,9 @@ pub const DEFAULT_PORT: u16 = 11211;
 
 const SERVERS_EXPECTED: &str = "expected host[:port][,host[:port]...], like 127.0.0.1:11211";
 
+/// A server's weight when `-s` gives none (libmemcached's too).
+pub const DEFAULT_WEIGHT: u32 = 1;
+
 /// One memcached server from `-s`, not yet resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerAddr {
@@ -17,6 +20,9 @@ pub struct ServerAddr {
     pub host: String,
     /// TCP (and UDP) port; 11211 when `-s` gives none.
     pub port: u16,
+    /// libmemcached's `host:port:weight`: its share of keys under `--distribution ketama`;
+    /// at least 1, [`DEFAULT_WEIGHT`] when not given.
+    pub weight: u32,
 }
 
 impl ServerAddr {
@@ -37,19 +43,27 @@ impl fmt::Display for ServerAddr {
     }
 }
 
+/// `host:port`, and `host:port:weight` for a weight other than 1 (results written before
+/// weights existed read the same).
 impl serde::Serialize for ServerAddr {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        if self.weight == DEFAULT_WEIGHT {
+            serializer.collect_str(self)
+        } else {
+            serializer.collect_str(&format_args!("{self}:{}", self.weight))
+        }
     }
 }
 
 /// Parses memaslap's `-s` list: comma-separated `host`, `host:port`,
-/// `[v6]` or `[v6]:port`, with the port defaulting to 11211.
+/// `[v6]` or `[v6]:port`, with the port defaulting to 11211, each optionally followed by
+/// libmemcached's `:weight` once a port is given (`host:port:weight`, `[v6]:port:weight`).
 ///
 /// # Errors
 ///
 /// [`ConfigError::InvalidValue`] for `--servers` on an empty list or item,
-/// a missing host, a bad or zero port, or an IPv6 address without brackets.
+/// a missing host, a bad or zero port, a weight of 0 or past u32, or an IPv6 address
+/// without brackets.
 pub(crate) fn parse_servers(raw: &str) -> Result<Vec<ServerAddr>, ConfigError> {
     let invalid = |why: String| ConfigError::invalid("--servers", raw, why);
     if raw.trim().is_empty() {
@@ -65,37 +79,38 @@ fn parse_one(item: &str) -> Result<ServerAddr, String> {
     if item.is_empty() {
         return Err("empty server in the list".to_owned());
     }
-    let (host, port) = if let Some(rest) = item.strip_prefix('[') {
+    let (host, port, weight) = if let Some(rest) = item.strip_prefix('[') {
         let (host, after) = rest
             .split_once(']')
             .ok_or_else(|| format!("'{item}' is missing the closing ']'"))?;
-        let port = match after {
-            "" => None,
-            _ => Some(
-                after
+        let (port, weight) = match after {
+            "" => (None, None),
+            _ => {
+                let fields = after
                     .strip_prefix(':')
-                    .ok_or_else(|| format!("'{item}' has text after ']' that is not :port"))?,
-            ),
+                    .ok_or_else(|| format!("'{item}' has text after ']' that is not :port"))?;
+                match fields.split_once(':') {
+                    Some((port, weight)) => (Some(port), Some(weight)),
+                    None => (Some(fields), None),
+                }
+            }
         };
-        (host, port)
+        (host, port, weight)
     } else {
         match item.split_once(':') {
-            // libmemcached's `host:port:weight`: say what the third field is rather than
-            // mistaking it for an IPv6 address.
+            // libmemcached's `host:port:weight`, told apart from an IPv6 address without
+            // brackets (which has more colons, or hex fields).
             Some((host, rest)) if is_weighted(host, rest) => {
-                return Err(format!(
-                    "'{item}' has a third field, a libmemcached server weight \
-                     (host:port:weight); server pools and weights are not supported yet: \
-                     use host:port"
-                ))
+                let (port, weight) = rest.split_once(':').unwrap_or((rest, ""));
+                (host, Some(port), Some(weight))
             }
             Some((_, port)) if port.contains(':') => {
                 return Err(format!(
                     "IPv6 address '{item}' needs brackets, like [::1]:11211"
                 ))
             }
-            Some((host, port)) => (host, Some(port)),
-            None => (item, None),
+            Some((host, port)) => (host, Some(port), None),
+            None => (item, None, None),
         }
     };
     if host.is_empty() {
@@ -109,9 +124,18 @@ fn parse_one(item: &str) -> Result<ServerAddr, String> {
             .filter(|&p| p != 0 && port.bytes().all(|b| b.is_ascii_digit()))
             .ok_or_else(|| format!("port '{port}' in '{item}' is not in 1..=65535"))?,
     };
+    let weight = match weight {
+        None => DEFAULT_WEIGHT,
+        Some(weight) => weight
+            .parse::<u32>()
+            .ok()
+            .filter(|&w| w != 0 && weight.bytes().all(|b| b.is_ascii_digit()))
+            .ok_or_else(|| format!("weight '{weight}' in '{item}' is not in 1..={}", u32::MAX))?,
+    };
     Ok(ServerAddr {
         host: host.to_owned(),
         port,
+        weight,
     })
 }
 
@@ -131,9 +155,14 @@ mod tests {
     use super::*;
 
     fn addr(host: &str, port: u16) -> ServerAddr {
+        weighted(host, port, DEFAULT_WEIGHT)
+    }
+
+    fn weighted(host: &str, port: u16, weight: u32) -> ServerAddr {
         ServerAddr {
             host: host.to_owned(),
             port,
+            weight,
         }
     }
 
@@ -153,6 +182,21 @@ mod tests {
         for (raw, want) in cases {
             assert_eq!(parse_servers(raw).unwrap(), want, "{raw}");
         }
+    }
+
+    #[test]
+    fn parses_libmemcached_weights() {
+        let servers = parse_servers("a:1:3,[::1]:2:7,b:3").unwrap();
+        assert_eq!(
+            servers,
+            vec![weighted("a", 1, 3), weighted("::1", 2, 7), addr("b", 3)]
+        );
+        // The weight is not part of the address to connect to, but a result records it.
+        assert_eq!(servers[0].display(), "a:1");
+        assert_eq!(
+            serde_json::to_string(&servers).unwrap(),
+            r#"["a:1:3","[::1]:2:7","b:3"]"#
+        );
     }
 
     #[test]
@@ -183,11 +227,18 @@ mod tests {
             ("a:http", "port 'http' in 'a:http' is not in 1..=65535"),
             ("::1", "IPv6 address '::1' needs brackets, like [::1]:11211"),
             ("[::1", "'[::1' is missing the closing ']'"),
+            ("a:1:0", "weight '0' in 'a:1:0' is not in 1..=4294967295"),
             (
-                "127.0.0.1:31311:1",
-                "'127.0.0.1:31311:1' has a third field, a libmemcached server weight \
-                 (host:port:weight); server pools and weights are not supported yet: \
-                 use host:port",
+                "[::1]:1:0",
+                "weight '0' in '[::1]:1:0' is not in 1..=4294967295",
+            ),
+            (
+                "a:1:4294967296",
+                "weight '4294967296' in 'a:1:4294967296' is not in 1..=4294967295",
+            ),
+            (
+                "[::1]:1:x",
+                "weight 'x' in '[::1]:1:x' is not in 1..=4294967295",
             ),
             (
                 "fe80::1",

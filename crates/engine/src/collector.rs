@@ -342,8 +342,6 @@ impl RunObserver for NoObserver {
 mod tests {
     use std::sync::mpsc::{self, Receiver};
 
-    use clap::Parser;
-    use shardslap_config::{Args, RunConfig};
     use shardslap_report::Counters;
 
     use super::*;
@@ -370,8 +368,7 @@ mod tests {
     }
 
     fn info() -> RunInfo {
-        let args = Args::parse_from(["shardslap", "-s", "127.0.0.1:1", "-T", "2", "-c", "2"]);
-        crate::run_info(&RunConfig::from_args(args).expect("a valid config"))
+        shardslap_report::test_support::sample_info()
     }
 
     fn started(control: &RunControl, shards: usize) -> (Collector<'_>, Instant) {

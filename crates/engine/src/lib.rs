@@ -6,7 +6,7 @@
 //! - [`launch`] (main thread): one pinned glommio `LocalExecutor` per shard; collects each
 //!   shard's period snapshots over a channel, starts the clock for everyone at once, and merges.
 //! - `shard` (one per core): owns its connections, windows, RNGs and statistics.
-//! - `conn` (one task per concurrency): the per-request hot path, over `link`s (sockets) laid
+//! - `task_concurrency` (one task per concurrency): the per-request hot path, over `link`s (sockets) laid
 //!   out by the plan's routes, paced by `pacer`, with `request` doing the pure encode/parse/account work.
 //!
 //! The engine reads no global state: a stop from outside (Ctrl-C) comes through
@@ -17,25 +17,24 @@
 //! channel that carries period snapshots.
 
 mod collector;
-mod conn;
 mod control;
 mod data_path;
 mod driver;
 mod error;
-mod info;
 pub mod launch;
 mod link;
 mod pacer;
 pub mod preflight;
 mod request;
 mod shard;
+mod shard_state;
+mod task_concurrency;
 mod tls;
 mod uring;
 
 pub use control::RunControl;
 pub use data_path::{DataPath, GlommioReason, DATA_PATH_ENV};
 pub use error::EngineError;
-pub use info::run_info;
 pub use launch::{run, PeriodSample, RunObserver};
 pub use preflight::{preflight, Preflight};
 pub use tls::TlsClient;

@@ -15,6 +15,7 @@ use glommio::net::{TcpStream, UdpSocket};
 use shardslap_config::SocketKind;
 use shardslap_proto::udp::{FrameHeader, Reassembler};
 use shardslap_proto::ProtoError;
+use shardslap_report::Counters;
 
 /// Initial TCP receive buffer: room for a default 1 KiB value many times over.
 const RECV_BUF_INITIAL: usize = 16 << 10;
@@ -54,6 +55,25 @@ pub(crate) enum LinkError {
     /// A UDP response did not complete in time; `missing` datagrams never came.
     #[error("{addr}: UDP response timed out with {missing} datagram(s) missing")]
     UdpTimeout { addr: SocketAddr, missing: u64 },
+}
+
+impl LinkError {
+    /// Counts a fault that ended an exchange in `counters` and says whether the connection
+    /// should be recycled at once: a timeout or a reply out of step leaves the server fine but
+    /// the stream unusable, while the other faults are the connection's own loss.
+    pub(crate) fn count_and_recycle(&self, counters: &mut Counters) -> bool {
+        match self {
+            LinkError::Timeout { .. } => {
+                counters.timeouts += 1;
+                true
+            }
+            LinkError::Protocol { .. } => {
+                counters.protocol_errors += 1;
+                true
+            }
+            _ => false,
+        }
+    }
 }
 
 /// Bytes and datagrams one exchange moved, for the counters.

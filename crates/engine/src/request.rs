@@ -1,7 +1,8 @@
 //! The per-request work that is not I/O: encode the next request (one SET, or a GET of one
 //! or more keys), read the meaning of its response, and account it. Each protocol has its
 //! file with both halves (`ascii`, `meta`, `binary`); [`reply`] holds what they share (matching values
-//! to the requested keys, verification, expiry checks). Pure and allocation-free, so it is
+//! to the requested keys, verification, expiry checks); [`by_server`] splits a request over a
+//! pool's servers (`--distribution`). Pure and allocation-free, so it is
 //! tested without a socket (see the tests, which count allocations).
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -15,9 +16,11 @@ use shardslap_workload::{CharBlock, Op, OpKind, Window};
 
 mod ascii;
 mod binary;
+mod by_server;
 mod meta;
 mod reply;
 
+pub(crate) use by_server::ByServer;
 pub(crate) use reply::{Expect, Reply};
 
 /// What one response meant, extracted while its bytes are still borrowed.

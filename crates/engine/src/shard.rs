@@ -2,28 +2,26 @@
 //! drive every connection until the run ends, and hand statistics to the main thread at
 //! period boundaries and at the end.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use shardslap_config::{ConcurrencySpec, RunSettings, ShardSpec, StopCondition};
+use shardslap_config::{ConcurrencySpec, RunSettings, ShardSpec};
 use shardslap_report::{ShardStats, DEFAULT_PERIOD};
 use shardslap_workload::{CharBlock, SlotShape, Window};
 
-use crate::conn::{Conn, ConnError};
+use crate::link::LinkError;
+use crate::shard_state::ShardState;
+use crate::task_concurrency::TaskConcurrency;
 use crate::RunControl;
 
 /// How often a shard looks at the run-wide control while it waits or runs.
 const CONTROL_POLL: Duration = Duration::from_millis(5);
 /// How often warm-up progress goes to the main thread.
 pub(crate) const WARMUP_PROGRESS_EVERY: Duration = Duration::from_millis(200);
-/// Verification failures printed with -b before going quiet.
-const MAX_VERIFY_REPORTS: u32 = 10;
-/// Disconnect and reconnect messages printed per shard before going quiet.
-const MAX_LINK_NOTES: u32 = 20;
 
 /// Messages from a shard to the main thread, in the order a shard sends them.
 #[derive(Debug)]
@@ -84,127 +82,6 @@ pub(crate) struct ShardInputs {
     pub(crate) tls: Option<Arc<crate::TlsClient>>,
 }
 
-/// State every connection task of one shard uses; single-threaded, so plain cells.
-#[derive(Debug)]
-pub(crate) struct ShardState {
-    /// Statistics since the last period hand-off. Borrowed once per request, never across
-    /// an `.await`.
-    pub(crate) stats: RefCell<ShardStats>,
-    /// Emptied statistics back from the main thread: a period hand-off swaps one in instead
-    /// of making new histograms, so a long run allocates none after its first periods.
-    spares: Receiver<Box<ShardStats>>,
-    /// The value bytes (read-only, shared by every shard).
-    pub(crate) block: Arc<CharBlock>,
-    /// Set by the ticker when the run must end.
-    stop: Cell<bool>,
-    /// Time mode: when to stop issuing requests.
-    deadline: Cell<Option<Instant>>,
-    verbose: bool,
-    quiet: bool,
-    verify_reports: Cell<u32>,
-    link_notes: Cell<u32>,
-}
-
-impl ShardState {
-    /// The state of shard `shard` on `cpu` before it connects.
-    pub(crate) fn new(
-        shard: usize,
-        cpu: usize,
-        block: Arc<CharBlock>,
-        spares: Receiver<Box<ShardStats>>,
-        settings: &RunSettings,
-    ) -> Self {
-        ShardState {
-            stats: RefCell::new(ShardStats::new(shard, cpu)),
-            spares,
-            block,
-            stop: Cell::new(false),
-            deadline: Cell::new(None),
-            verbose: settings.verbose,
-            quiet: settings.quiet,
-            verify_reports: Cell::new(0),
-            link_notes: Cell::new(0),
-        }
-    }
-
-    /// Takes the statistics gathered so far, leaving fresh ones.
-    pub(crate) fn take_stats(&self) -> Box<ShardStats> {
-        let spare = self.spares.try_recv().ok();
-        // More than one back: the main thread fell behind (a write to a slow disk, say) and
-        // this shard made new statistics meanwhile. One spare is all a shard needs; keeping
-        // the rest would hold the high-water mark of that lag for the rest of the run.
-        while let Ok(surplus) = self.spares.try_recv() {
-            drop(surplus);
-        }
-        let mut stats = self.stats.borrow_mut();
-        let mut taken = spare.unwrap_or_else(|| Box::new(ShardStats::new(stats.shard, stats.cpu)));
-        // Swapped in place, so requests keep recording without going through a box.
-        std::mem::swap(&mut *stats, &mut *taken);
-        taken
-    }
-
-    /// The clock started at `start`: a time-mode run stops issuing at `start + duration`.
-    pub(crate) fn begin(&self, start: Instant, stop: StopCondition, stop_requested: bool) {
-        self.stop.set(stop_requested);
-        if let StopCondition::Time(duration) = stop {
-            self.deadline.set(Some(start + duration));
-        }
-    }
-
-    /// Ends the run early (a stop request mirrored from the main thread).
-    pub(crate) fn request_stop(&self) {
-        self.stop.set(true);
-    }
-
-    /// Whether a connection should stop issuing requests at `now`.
-    pub(crate) fn should_stop(&self, now: Instant) -> bool {
-        self.stop.get() || self.deadline.get().is_some_and(|deadline| now >= deadline)
-    }
-
-    /// Time mode: when the run stops issuing requests.
-    pub(crate) fn deadline(&self) -> Option<Instant> {
-        self.deadline.get()
-    }
-
-    /// Says on stderr (as memaslap does, but bounded) that a connection was lost.
-    pub(crate) fn note_disconnect(&self, addr: SocketAddr, err: &ConnError) {
-        if self.take_link_note() {
-            eprintln!("Server {addr} disconnect: {err}");
-        }
-    }
-
-    /// Says on stderr that a lost connection is back, and after how long.
-    pub(crate) fn note_reconnect(&self, addr: SocketAddr, after: Duration) {
-        if self.take_link_note() {
-            eprintln!("Server {addr} reconnect after {:.1}s", after.as_secs_f64());
-        }
-    }
-
-    fn take_link_note(&self) -> bool {
-        let noted = self.link_notes.get();
-        if self.quiet || noted >= MAX_LINK_NOTES {
-            return false;
-        }
-        self.link_notes.set(noted + 1);
-        true
-    }
-
-    /// With -b, prints a bounded number of verification failures to stderr.
-    pub(crate) fn report_verify_failure(&self, key: &[u8], expected: &[u8], received: &[u8]) {
-        let reported = self.verify_reports.get();
-        if !self.verbose || reported >= MAX_VERIFY_REPORTS {
-            return;
-        }
-        self.verify_reports.set(reported + 1);
-        eprintln!(
-            "verify failed: key {}\n  expected: {}\n  received: {}",
-            String::from_utf8_lossy(key),
-            String::from_utf8_lossy(expected),
-            String::from_utf8_lossy(received)
-        );
-    }
-}
-
 /// Runs one shard to completion inside its executor.
 pub(crate) async fn run(inputs: ShardInputs, tx: Sender<ShardMsg>) {
     let ShardInputs {
@@ -233,10 +110,11 @@ pub(crate) async fn run(inputs: ShardInputs, tx: Sender<ShardMsg>) {
         let (index, budget, state) = (conc.index, conc.ops_budget, state.clone());
         let servers = server_addrs.clone();
         setups.push(glommio::spawn_local(async move {
-            let mut conn =
-                Conn::connect(routes, &servers, behaviour, index, window, rng, budget).await?;
-            conn.warm_up(&state).await?;
-            Ok::<Conn, ConnError>(conn)
+            let mut concurrency =
+                TaskConcurrency::connect(routes, &servers, behaviour, index, window, rng, budget)
+                    .await?;
+            concurrency.warm_up(&state).await?;
+            Ok::<TaskConcurrency, LinkError>(concurrency)
         }));
     }
     // While warming up, say how far it got (for the terminal's progress line).
@@ -252,10 +130,10 @@ pub(crate) async fn run(inputs: ShardInputs, tx: Sender<ShardMsg>) {
             }
         }
     });
-    let mut conns = Vec::with_capacity(setups.len());
+    let mut concurrencies = Vec::with_capacity(setups.len());
     for setup in setups {
         match setup.await {
-            Ok(conn) => conns.push(conn),
+            Ok(concurrency) => concurrencies.push(concurrency),
             Err(err) => {
                 let _ = tx.send(ShardMsg::Fault {
                     shard,
@@ -266,7 +144,7 @@ pub(crate) async fn run(inputs: ShardInputs, tx: Sender<ShardMsg>) {
     }
     warming.set(false);
     progress.await;
-    let warmup = state.take_stats();
+    let warmup = state.stats.take();
     let _ = tx.send(ShardMsg::Ready {
         shard,
         warmup,
@@ -290,15 +168,17 @@ pub(crate) async fn run(inputs: ShardInputs, tx: Sender<ShardMsg>) {
         }
         glommio::timer::sleep(wait.min(CONTROL_POLL)).await;
     }
-    state.begin(start, settings.stop, control.stop_requested());
+    state
+        .stop
+        .begin(start, settings.stop, control.stop_requested());
 
     // Phase 3: run every connection; the ticker hands off periods and mirrors the stop flag.
-    let running = Rc::new(Cell::new(conns.len()));
-    let mut tasks = Vec::with_capacity(conns.len());
-    for mut conn in conns {
+    let running = Rc::new(Cell::new(concurrencies.len()));
+    let mut tasks = Vec::with_capacity(concurrencies.len());
+    for mut concurrency in concurrencies {
         let (state, running, tx) = (state.clone(), running.clone(), tx.clone());
         tasks.push(glommio::spawn_local(async move {
-            if let Err(err) = conn.run(&state, start).await {
+            if let Err(err) = concurrency.run(&state, start).await {
                 let _ = tx.send(ShardMsg::Fault {
                     shard,
                     reason: err.to_string(),
@@ -322,7 +202,7 @@ pub(crate) async fn run(inputs: ShardInputs, tx: Sender<ShardMsg>) {
     }
     let ended = Instant::now();
     ticker.await;
-    let rest = state.take_stats();
+    let rest = state.stats.take();
     let _ = tx.send(ShardMsg::Done {
         shard,
         stats: rest,
@@ -348,7 +228,7 @@ async fn tick(
         // A boundary that passed is handed off first, also after the last connection ended,
         // so a time-mode run's final period carries the in-flight tail with it.
         if now >= boundary {
-            let stats = state.take_stats();
+            let stats = state.stats.take();
             let _ = tx.send(ShardMsg::Period {
                 shard,
                 index,
@@ -362,7 +242,7 @@ async fn tick(
             return;
         }
         if control.stop_requested() {
-            state.request_stop();
+            state.stop.request();
         }
         glommio::timer::sleep(CONTROL_POLL.min(boundary - now)).await;
     }
@@ -396,41 +276,4 @@ pub(crate) fn conn_seed(seed: u64, shard: usize, conn: usize) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
-}
-
-#[cfg(test)]
-mod tests {
-    use std::sync::mpsc;
-
-    use clap::Parser;
-    use shardslap_config::{Args, RunConfig};
-
-    use super::*;
-
-    #[test]
-    fn a_hand_off_swaps_in_a_spare_and_frees_any_surplus() {
-        let cfg = RunConfig::from_args(Args::parse_from(["shardslap", "-s", "127.0.0.1:1"]))
-            .expect("a valid config");
-        let block = Arc::new(CharBlock::generate(64, 1));
-        let (give_back, spares) = mpsc::channel();
-        let state = ShardState::new(3, 5, block, spares, &RunSettings::of(&cfg));
-        state.stats.borrow_mut().ops.record_get(1_000, 0);
-
-        // No spare yet: new statistics of the same shard and CPU.
-        let first = state.take_stats();
-        assert_eq!((first.shard, first.cpu, first.ops.total.count()), (3, 5, 1));
-        assert_eq!(state.stats.borrow().ops.total.count(), 0);
-
-        // Three back at once (the main thread fell behind): one is used, two are freed.
-        for _ in 0..3 {
-            give_back
-                .send(Box::new(ShardStats::new(3, 5)))
-                .expect("the shard holds the receiver");
-        }
-        let _ = state.take_stats();
-        assert!(
-            state.spares.try_recv().is_err(),
-            "no spare kept beyond the one in use"
-        );
-    }
 }

@@ -4,7 +4,7 @@
 
 use shardslap_schema::{ProtocolName, WorkloadSettings};
 
-const GOLDEN: [(&str, &str); 4] = [
+const GOLDEN: [(&str, &str); 5] = [
     (
         "facebook_open_loop",
         include_str!("../../config/src/run_config/section_golden/facebook_open_loop.json"),
@@ -12,6 +12,10 @@ const GOLDEN: [(&str, &str); 4] = [
     (
         "key_space_pipeline",
         include_str!("../../config/src/run_config/section_golden/key_space_pipeline.json"),
+    ),
+    (
+        "pool_ketama",
+        include_str!("../../config/src/run_config/section_golden/pool_ketama.json"),
     ),
     (
         "replicated_binary_tps",

@@ -6,7 +6,8 @@
 //! For what a real server cannot do on cue, [`FakeServer`] proxies one and injects a [`Fault`]
 //! (a corrupted value, a stall, garbage, a connection closed mid-reply), and [`UdpDropProxy`]
 //! relays UDP to one and drops every Nth GET reply datagram. [`KeyCounter`] proxies one and
-//! counts the GETs of each key on the wire.
+//! counts the GETs of each key on the wire. [`LibmemcachedPlacement`] asks libmemcached
+//! itself which server of a pool a key goes to.
 //! [`TestNetwork`] builds several "hosts" on one machine (network namespaces on a bridge) for
 //! multi-host recipes. [`CountingAllocator`] counts allocations for the no-allocation tests.
 //!
@@ -18,6 +19,7 @@
 mod alloc_count;
 mod fake;
 mod key_counter;
+mod libmemcached;
 mod netns;
 mod pki;
 mod server;
@@ -27,6 +29,7 @@ mod udp_fake;
 pub use alloc_count::{process_allocations, thread_allocations, CountingAllocator};
 pub use fake::{FakeServer, Fault};
 pub use key_counter::KeyCounter;
+pub use libmemcached::{LibmemcachedDistribution, LibmemcachedPlacement};
 pub use netns::{NetNs, TestNetwork};
 pub use pki::TestPki;
 pub use server::{MemcachedServer, ServerOptions, ServerTls};

@@ -154,6 +154,17 @@ impl MemcachedServer {
         snapshot
     }
 
+    /// Every key the server holds, from `lru_crawler metadump all` (memcached 1.6), with the
+    /// dump's URL-encoding undone.
+    pub fn keys(&self) -> Vec<Vec<u8>> {
+        let reply = self.roundtrip(b"lru_crawler metadump all\r\n", b"END\r\n");
+        let text = String::from_utf8(reply).expect("metadump reply is not UTF-8");
+        text.lines()
+            .filter_map(|line| line.strip_prefix("key="))
+            .map(|rest| url_decode(rest.split(' ').next().unwrap_or("")))
+            .collect()
+    }
+
     /// Sends raw bytes on a fresh connection and reads until the reply ends with `terminator`.
     pub fn roundtrip(&self, request: &[u8], terminator: &[u8]) -> Vec<u8> {
         let mut conn = TcpStream::connect_timeout(&self.addr(), READY_TIMEOUT)
@@ -288,4 +299,28 @@ fn free_port(udp: bool) -> u16 {
             return port;
         }
     }
+}
+
+/// `%XX` escapes back to bytes (metadump URL-encodes keys).
+fn url_decode(text: &str) -> Vec<u8> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    out
 }

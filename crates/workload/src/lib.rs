@@ -30,6 +30,7 @@ pub mod charblock;
 pub mod distribution;
 pub mod key;
 pub mod keyspace;
+pub mod placement;
 pub mod spec;
 pub mod window;
 
@@ -40,5 +41,6 @@ pub use charblock::{CharBlock, ALPHABET, CHAR_BLOCK_LEN};
 pub use distribution::{build_distribution, SlotShape, UNIT_SLOTS};
 pub use key::{KeyPrefix, MAX_SHARDS, PREFIX_LEN};
 pub use keyspace::{zipf_share, KeyDist, KeySampler, KeySpace, MAX_KEYS, MAX_ZIPF_THETA};
+pub use placement::{Member, Placement};
 pub use spec::{SizeRange, WorkloadSpec, MAX_GENERATED_VALUE_LEN, MIN_KEY_LEN, PROP_EPSILON};
 pub use window::{Op, OpKind, Window, WindowParams, EXPIRE_TIME_SECS};

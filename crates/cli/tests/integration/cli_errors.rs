@@ -188,12 +188,58 @@ fn server_that_never_answers_the_connect_times_out_one_line_exit_2() {
 }
 
 #[test]
-fn libmemcached_weight_is_named_not_taken_for_ipv6() {
-    let run = run_plain(&["-s", "127.0.0.1:31311:1", "-t", "1s"], LIMIT);
-    assert_usage_error(&["-s", "127.0.0.1:31311:1", "-t", "1s"], "server weight");
-    assert!(!run.stderr.contains("IPv6"), "{}", run.stderr);
-    assert!(run.stderr.contains("not supported yet"), "{}", run.stderr);
-    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+fn server_pool_nonsense_is_refused_in_one_line() {
+    let cases: [(&[&str], &str); 8] = [
+        (
+            &["-s", "127.0.0.1:31311", "--distribution", "ketama"],
+            "--distribution ketama needs at least 2 servers in -s (got 1)",
+        ),
+        (
+            &[
+                "-s",
+                "127.0.0.1:31311:0,127.0.0.1:31312",
+                "--distribution",
+                "ketama",
+            ],
+            "weight '0' in '127.0.0.1:31311:0' is not in 1..=4294967295",
+        ),
+        (
+            &["-s", "127.0.0.1:31311:2,127.0.0.1:31312"],
+            "the weight in '127.0.0.1:31311:2' needs --distribution ketama",
+        ),
+        (
+            &[
+                "-s",
+                "127.0.0.1:31311:2,127.0.0.1:31312",
+                "--distribution",
+                "modula",
+            ],
+            "the weight in '127.0.0.1:31311:2' needs --distribution ketama",
+        ),
+        (
+            &["-s", "a,b", "--distribution", "ketama", "-U"],
+            "--distribution cannot be combined with --udp",
+        ),
+        (
+            &["-s", "a,b", "--distribution", "ketama", "-a", "-d", "2"],
+            "--distribution cannot be combined with --facebook",
+        ),
+        (
+            &["-s", "a,b", "--distribution", "modula", "-p", "2"],
+            "--distribution cannot be combined with --rep-write",
+        ),
+        (
+            &["-s", "a,b", "--distribution", "consistent"],
+            "--distribution",
+        ),
+    ];
+    for (flags, says) in cases {
+        let mut args = flags.to_vec();
+        args.extend(["-t", "1s"]);
+        assert_usage_error(&args, says);
+        let run = run_plain(&args, LIMIT);
+        assert_eq!(run.stderr.lines().count(), 1, "{args:?}: {}", run.stderr);
+    }
 }
 
 #[test]

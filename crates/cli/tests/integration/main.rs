@@ -25,5 +25,6 @@ mod open_loop;
 mod parity;
 mod report_output;
 mod results_tools;
+mod server_pool;
 mod timeseries_stream;
 mod tls;

@@ -1,19 +1,22 @@
 //! [`RunConfig`] → [`ShardPlan`]: everything the engine needs, decided once. Which CPU each
 //! shard runs on, which concurrencies it owns, which server each talks to over which sockets
-//! (`routes`), how many operations each may issue under `-x`, and what every shard shares
-//! (`settings`: per-request behaviour, window parameters). Pure arithmetic, no I/O: servers
+//! (`routes`; with `--distribution`, every server, and the run's one key placement), how
+//! many operations each may issue under `-x`, and what every shard shares (`settings`:
+//! per-request behaviour, window parameters). Pure arithmetic, no I/O: servers
 //! are named by index, resolved by the engine's preflight.
 
 use std::time::Duration;
 
-use shardslap_workload::WorkloadSpec;
+use std::sync::Arc;
 
-use crate::{RunConfig, StopCondition};
+use shardslap_workload::{Member, Placement, WorkloadSpec};
+
+use crate::{Distribution, RunConfig, ServerAddr, StopCondition};
 
 mod routes;
 mod settings;
 
-pub use routes::{Routes, SocketKind};
+pub use routes::{Pick, Routes, SocketKind};
 pub use settings::{Behaviour, RunSettings};
 
 /// Everything a run needs to know, split by shard.
@@ -71,7 +74,8 @@ pub struct ConcurrencySpec {
     pub index: usize,
     /// Index within its shard.
     pub local_index: usize,
-    /// Index into `RunConfig::servers`: `i % servers.len()`.
+    /// Index into `RunConfig::servers`: `i % servers.len()`, the one server it talks to
+    /// unless `--distribution` sends each request to its key's server (see `routes.pick`).
     pub server: usize,
     /// This concurrency's share of `-x`; `None` in time mode. The shares
     /// add up to exactly `x`: the first `x % c` get one more.
@@ -96,6 +100,19 @@ pub fn plan(cfg: &RunConfig) -> ShardPlan {
         StopCondition::Time(_) => None,
     };
     let settings = RunSettings::of(cfg);
+    // Built once; every concurrency's routes share it read-only.
+    let placement = cfg
+        .server_choice
+        .distribution()
+        .map(|distribution| Arc::new(placement(distribution, &cfg.servers)));
+    let routes = |server: usize| match &placement {
+        Some(placement) => Routes::by_key(
+            cfg.transport.conns_per_concurrency(),
+            placement.clone(),
+            server_count,
+        ),
+        None => Routes::plan(cfg.transport, server, server_count),
+    };
     let mut first_index = 0;
     let shards = (0..shard_count)
         .map(|shard| {
@@ -107,7 +124,7 @@ pub fn plan(cfg: &RunConfig) -> ShardPlan {
                     local_index,
                     server: index % server_count,
                     ops_budget: ops_budget(index),
-                    routes: Routes::plan(cfg.transport, index % server_count, server_count),
+                    routes: routes(index % server_count),
                 })
                 .collect();
             first_index += len;
@@ -137,6 +154,24 @@ pub fn plan(cfg: &RunConfig) -> ShardPlan {
         window_len: cfg.window_len,
         stat_freq: cfg.stat_freq,
         start_at: cfg.start_at,
+    }
+}
+
+/// The run's key placement over `servers`, in `-s` order.
+fn placement(distribution: Distribution, servers: &[ServerAddr]) -> Placement {
+    match distribution {
+        Distribution::Modula => Placement::modula(servers.len()),
+        Distribution::Ketama => {
+            let members: Vec<Member<'_>> = servers
+                .iter()
+                .map(|server| Member {
+                    host: &server.host,
+                    port: server.port,
+                    weight: server.weight,
+                })
+                .collect();
+            Placement::ketama(&members)
+        }
     }
 }
 
@@ -240,6 +275,41 @@ mod tests {
             .iter()
             .all(|s| s.settings == RunSettings::of(&cfg)));
         assert_eq!((plan.seed, plan.window_len), (cfg.seed, cfg.window_len));
+    }
+
+    #[test]
+    fn a_distribution_shares_one_placement_across_every_concurrency() {
+        let plan = plan(&cfg(&[
+            "-s",
+            "a:1:1,b:2:3",
+            "--distribution",
+            "ketama",
+            "-c",
+            "4",
+            "-T",
+            "2",
+            "-n",
+            "2",
+        ]));
+        let all: Vec<&ConcurrencySpec> =
+            plan.shards.iter().flat_map(|s| &s.concurrencies).collect();
+        let Pick::ByKey(first) = &all[0].routes.pick else {
+            panic!("{:?}", all[0].routes.pick)
+        };
+        for conc in &all {
+            assert_eq!(conc.routes.links.len(), 4, "-n 2 to each of 2 servers");
+            let Pick::ByKey(placement) = &conc.routes.pick else {
+                panic!("{:?}", conc.routes.pick)
+            };
+            assert!(Arc::ptr_eq(first, placement));
+        }
+        assert_eq!(
+            **first,
+            placement(
+                Distribution::Ketama,
+                &cfg(&["-s", "a:1:1,b:2:3", "--distribution", "ketama"]).servers
+            )
+        );
     }
 
     proptest! {

@@ -1,5 +1,10 @@
 //! Which sockets a concurrency opens and which of them carry SETs and GETs — memaslap's socket
-//! layouts (spec §7.3–§7.5), decided once per concurrency from the [`Transport`].
+//! layouts (spec §7.3–§7.5), decided once per concurrency from the [`Transport`], or with
+//! `--distribution` a pool layout where each request goes to the server of its key.
+
+use std::sync::Arc;
+
+use shardslap_workload::Placement;
 
 use crate::Transport;
 
@@ -19,11 +24,52 @@ pub struct Routes {
     pub set: Vec<usize>,
     /// Links a GET may go to.
     pub get: Vec<usize>,
-    /// Pick a random eligible link (`-p`) instead of taking them in turn (`-n`).
-    pub random: bool,
+    /// How a request's link is picked among the eligible ones.
+    pub pick: Pick,
+}
+
+/// How a request's link is picked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pick {
+    /// The eligible links in turn (`-n`).
+    InTurn,
+    /// A random eligible link (`-p`).
+    Random,
+    /// `--distribution`: a link to the server of the request's key, those in turn. The
+    /// placement is the run's one, shared read-only.
+    ByKey(Arc<Placement>),
 }
 
 impl Routes {
+    /// `--distribution`'s layout: `-n` TCP sockets to every server (socket `i` to server
+    /// `i % servers`), any of which may carry a request; the key picks the server.
+    #[must_use]
+    pub fn by_key(
+        conns_per_concurrency: usize,
+        placement: Arc<Placement>,
+        servers: usize,
+    ) -> Routes {
+        let servers = servers.max(1);
+        let links: Vec<_> = (0..servers * conns_per_concurrency.max(1))
+            .map(|i| (i % servers, SocketKind::Tcp))
+            .collect();
+        Routes {
+            set: (0..links.len()).collect(),
+            get: (0..links.len()).collect(),
+            links,
+            pick: Pick::ByKey(placement),
+        }
+    }
+
+    /// The links to `server`, in order.
+    pub fn links_to(&self, server: usize) -> impl Iterator<Item = usize> + '_ {
+        self.links
+            .iter()
+            .enumerate()
+            .filter(move |(_, &(to, _))| to == server)
+            .map(|(link, _)| link)
+    }
+
     /// The layout for a concurrency whose own server is `server` of `servers`:
     /// - `-U`: one UDP socket for everything;
     /// - `-a`: `-n` TCP sockets for SETs and one UDP socket for (multi-)GETs, same server;
@@ -37,7 +83,7 @@ impl Routes {
                 links: vec![(server, SocketKind::Udp)],
                 set: vec![0],
                 get: vec![0],
-                random: false,
+                pick: Pick::InTurn,
             },
             Transport::Facebook { tcp_conns } => {
                 let tcp_conns = tcp_conns.max(1);
@@ -47,7 +93,7 @@ impl Routes {
                     links,
                     set: (0..tcp_conns).collect(),
                     get: vec![tcp_conns],
-                    random: false,
+                    pick: Pick::InTurn,
                 }
             }
             Transport::Tcp {
@@ -66,7 +112,7 @@ impl Routes {
                     get: (0..links.len()).collect(),
                     links,
                     set,
-                    random: true,
+                    pick: Pick::Random,
                 }
             }
             Transport::Tcp {
@@ -78,7 +124,7 @@ impl Routes {
                     links: vec![(server, SocketKind::Tcp); per_server],
                     set: (0..per_server).collect(),
                     get: (0..per_server).collect(),
-                    random: false,
+                    pick: Pick::InTurn,
                 }
             }
         }
@@ -107,7 +153,18 @@ mod tests {
         let routes = routes(&["-s", "a", "-n", "3"], 0);
         assert_eq!(routes.links.len(), 3);
         assert_eq!(routes.set, vec![0, 1, 2]);
-        assert!(!routes.random);
+        assert_eq!(routes.pick, Pick::InTurn);
+    }
+
+    #[test]
+    fn by_key_opens_n_sockets_to_every_server() {
+        let placement = Arc::new(Placement::modula(3));
+        let routes = Routes::by_key(2, placement.clone(), 3);
+        let servers: Vec<usize> = routes.links.iter().map(|&(server, _)| server).collect();
+        assert_eq!(servers, vec![0, 1, 2, 0, 1, 2]);
+        assert_eq!(routes.links_to(1).collect::<Vec<_>>(), vec![1, 4]);
+        assert_eq!(routes.get, (0..6).collect::<Vec<_>>());
+        assert_eq!(routes.pick, Pick::ByKey(placement));
     }
 
     #[test]
@@ -134,6 +191,6 @@ mod tests {
         assert_eq!(servers, vec![0, 1, 2, 0, 1, 2]);
         assert_eq!(routes.set, vec![0, 1, 3, 4]);
         assert_eq!(routes.get, vec![0, 1, 2, 3, 4, 5]);
-        assert!(routes.random);
+        assert_eq!(routes.pick, Pick::Random);
     }
 }

@@ -1,10 +1,12 @@
 //! The run's exclusive choices as types, each decided once from memaslap's flags: how
 //! concurrencies reach their servers ([`Transport`], with `-p`'s [`Replication`]), which wire
-//! protocol they speak ([`Protocol`]) and how requests are timed ([`Pacing`]). A combination
+//! protocol they speak ([`Protocol`]), which server a request goes to ([`ServerChoice`],
+//! with `--distribution`'s [`Distribution`]) and how requests are timed ([`Pacing`]). A combination
 //! memcached or memaslap cannot run is refused here, with the flags named, so later stages
 //! match on what was chosen instead of re-testing flags.
 
-use crate::{Args, ConfigError, OpenLoop};
+use crate::server::DEFAULT_WEIGHT;
+use crate::{Args, ConfigError, OpenLoop, ServerAddr};
 
 /// How each concurrency reaches its server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +86,49 @@ impl Protocol {
     }
 }
 
+/// `--distribution`: how keys are placed on the servers of a pool, as libmemcached does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Distribution {
+    /// libmemcached's default hash (one-at-a-time) modulo the number of servers.
+    Modula,
+    /// libmemcached's `MEMCACHED_BEHAVIOR_KETAMA_WEIGHTED` (libketama-compatible): MD5
+    /// continuum, points in proportion to each server's weight.
+    Ketama,
+}
+
+impl Distribution {
+    /// The name `--distribution` takes (and the config JSON's `"distribution"`).
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Distribution::Modula => "modula",
+            Distribution::Ketama => "ketama",
+        }
+    }
+}
+
+/// Which server a request goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerChoice {
+    /// memaslap's: concurrency `i` talks to server `i % servers` only (with `-p`, SETs and
+    /// GETs go to random servers of the replica set).
+    PerConcurrency,
+    /// `--distribution`: every concurrency talks to every server, and each key goes to the
+    /// server the distribution places it on.
+    ByKey(Distribution),
+}
+
+impl ServerChoice {
+    /// The key distribution, if requests go by key.
+    #[must_use]
+    pub fn distribution(self) -> Option<Distribution> {
+        match self {
+            ServerChoice::ByKey(distribution) => Some(distribution),
+            ServerChoice::PerConcurrency => None,
+        }
+    }
+}
+
 /// How request sends are timed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pacing {
@@ -146,6 +191,55 @@ pub(crate) fn protocol(args: &Args) -> Result<Protocol, ConfigError> {
             other: datagrams,
         }),
         _ => Ok(protocol),
+    }
+}
+
+/// Which server each request goes to: `--distribution`, over a pool of at least two TCP
+/// servers. Refused with `-U` and `-a` (a concurrency's one UDP socket talks to one server)
+/// and with `-p` (which spreads writes over replicas, not keys); a weight is refused without
+/// `ketama`, the only placement that reads it.
+pub(crate) fn server_choice(
+    args: &Args,
+    servers: &[ServerAddr],
+) -> Result<ServerChoice, ConfigError> {
+    let Some(distribution) = args.distribution else {
+        return match servers.iter().find(|s| s.weight != DEFAULT_WEIGHT) {
+            Some(server) => Err(weight_without_ketama(server)),
+            None => Ok(ServerChoice::PerConcurrency),
+        };
+    };
+    let other = if args.udp {
+        Some("--udp")
+    } else if args.facebook {
+        Some("--facebook")
+    } else if args.rep_write.is_some() {
+        Some("--rep-write")
+    } else {
+        None
+    };
+    if let Some(other) = other {
+        return Err(ConfigError::Conflict {
+            flag: "--distribution",
+            other,
+        });
+    }
+    if servers.len() < 2 {
+        return Err(ConfigError::DistributionNeedsServers {
+            distribution: distribution.name(),
+            servers: servers.len(),
+        });
+    }
+    if distribution == Distribution::Modula {
+        if let Some(server) = servers.iter().find(|s| s.weight != DEFAULT_WEIGHT) {
+            return Err(weight_without_ketama(server));
+        }
+    }
+    Ok(ServerChoice::ByKey(distribution))
+}
+
+fn weight_without_ketama(server: &ServerAddr) -> ConfigError {
+    ConfigError::WeightWithoutKetama {
+        server: format!("{server}:{}", server.weight),
     }
 }
 

@@ -20,7 +20,7 @@ mod section;
 pub(crate) mod test_support;
 mod validate;
 
-pub use choices::{Pacing, Protocol, Replication, Transport};
+pub use choices::{Distribution, Pacing, Protocol, Replication, ServerChoice, Transport};
 pub(crate) use validate::build;
 pub use validate::unix_now_s;
 
@@ -66,6 +66,8 @@ pub struct RunConfig {
     pub concurrency: usize,
     /// `-U`, `-a`, `-n` and `-p`: the sockets each concurrency opens.
     pub transport: Transport,
+    /// `--distribution`: whether a request goes to its concurrency's server or its key's.
+    pub server_choice: ServerChoice,
     /// `--protocol` or `-B`: the wire protocol.
     pub protocol: Protocol,
     /// `--tls` and its companions (TCP only); `None` = plain TCP.

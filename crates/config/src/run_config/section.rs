@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Serialize, Serializer};
 use shardslap_workload::{KeySpace, WorkloadSpec};
 
-use super::{JsonTarget, Protocol, RunConfig, StopCondition, Transport};
+use super::{Distribution, JsonTarget, Protocol, RunConfig, StopCondition, Transport};
 use crate::{OpenLoop, ServerAddr};
 
 /// The section's fields, in the order they are written.
@@ -40,6 +40,8 @@ struct Section<'a> {
     protocol: &'static str,
     /// `--tls`: whom the run trusts, its client certificate, the name checked; `null` = plain.
     tls: Option<&'a crate::TlsSettings>,
+    /// `--distribution`: `modula` or `ketama`; `null` = each concurrency sticks to a server.
+    distribution: Option<&'static str>,
     tps_limit: Option<u64>,
     rep_write: usize,
     verbose: bool,
@@ -80,6 +82,7 @@ impl Serialize for RunConfig {
             binary: self.protocol == Protocol::Binary,
             protocol: self.protocol.name(),
             tls: self.tls.as_ref(),
+            distribution: self.server_choice.distribution().map(Distribution::name),
             tps_limit: self.pacing.tps_limit(),
             rep_write: self.transport.replication().map_or(0, |rep| rep.servers),
             verbose: self.verbose,
@@ -152,7 +155,7 @@ mod tests {
     /// version), for each transport, protocol and pacing.
     #[test]
     fn section_is_byte_identical_to_the_untyped_config() {
-        let cases: [(&[&str], &str); 4] = [
+        let cases: [(&[&str], &str); 5] = [
             (
                 &[
                     "-s", "a:1,b:2", "-T", "1", "-c", "4", "-x", "100", "-n", "2", "-S", "2s",
@@ -230,6 +233,23 @@ mod tests {
                     "out.json",
                 ],
                 include_str!("section_golden/key_space_pipeline.json"),
+            ),
+            (
+                &[
+                    "-s",
+                    "a:1:3,b:2",
+                    "--distribution",
+                    "ketama",
+                    "-n",
+                    "2",
+                    "-d",
+                    "5",
+                    "--seed",
+                    "4",
+                    "--cores",
+                    "0",
+                ],
+                include_str!("section_golden/pool_ketama.json"),
             ),
         ];
         for (argv, want) in cases {

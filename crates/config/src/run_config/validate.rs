@@ -7,7 +7,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use shardslap_workload::{parse_cfg_file, WorkloadSpec, MAX_GENERATED_VALUE_LEN};
 
-use super::choices::{pacing, protocol, transport};
+use super::choices::{pacing, protocol, server_choice, transport};
+use super::ServerChoice;
 use super::{JsonTarget, Pacing, RunConfig, StopCondition, Transport, DEFAULT_RUN_TIME, POSITIVE};
 use crate::cpuset::{format_cpu_list, parse_cpu_list};
 use crate::error::os_reason;
@@ -33,6 +34,7 @@ pub(crate) fn build(mut args: Args, allowed_cpus: &[usize]) -> Result<RunConfig,
 
     let servers_raw = args.servers.take().ok_or(ConfigError::NoServers)?;
     let servers = parse_servers(&servers_raw)?;
+    let server_choice = server_choice(&args, &servers)?;
 
     let cores = match &args.cores {
         None => allowed_cpus.to_vec(),
@@ -66,7 +68,8 @@ pub(crate) fn build(mut args: Args, allowed_cpus: &[usize]) -> Result<RunConfig,
             shards,
         });
     }
-    if servers.len() > concurrency {
+    // By key, every concurrency talks to every server.
+    if server_choice == ServerChoice::PerConcurrency && servers.len() > concurrency {
         warnings.push(format!(
             "{} servers but only {concurrency} concurrencies: the last {} servers get no traffic",
             servers.len(),
@@ -178,6 +181,7 @@ pub(crate) fn build(mut args: Args, allowed_cpus: &[usize]) -> Result<RunConfig,
         cores,
         concurrency,
         transport,
+        server_choice,
         protocol,
         tls,
         pacing,
@@ -404,6 +408,40 @@ mod tests {
             (&["-s", "a,b", "-p", "2", "-U"], "--rep-write cannot be combined with --udp"),
             (&["-s", "a", "-B", "-U"], "--binary cannot be combined with --udp"),
             (
+                &["-s", "a", "--distribution", "ketama"],
+                "--distribution ketama needs at least 2 servers in -s (got 1)",
+            ),
+            (
+                &["-s", "a:1:2", "--distribution", "modula"],
+                "--distribution modula needs at least 2 servers in -s (got 1)",
+            ),
+            (
+                &["-s", "a,b", "--distribution", "ketama", "-U"],
+                "--distribution cannot be combined with --udp",
+            ),
+            (
+                &["-s", "a,b", "--distribution", "modula", "-a", "-d", "2"],
+                "--distribution cannot be combined with --facebook",
+            ),
+            (
+                &["-s", "a,b", "--distribution", "ketama", "-p", "2"],
+                "--distribution cannot be combined with --rep-write",
+            ),
+            (
+                &["-s", "a:1,b:2:5"],
+                "the weight in 'b:2:5' needs --distribution ketama \
+                 (modula and the default, one server per concurrency, ignore weights)",
+            ),
+            (
+                &["-s", "a:1:3,b:2", "--distribution", "modula"],
+                "the weight in 'a:1:3' needs --distribution ketama \
+                 (modula and the default, one server per concurrency, ignore weights)",
+            ),
+            (
+                &["-s", "a:1:0,b:2", "--distribution", "ketama"],
+                "invalid value 'a:1:0,b:2' for --servers: weight '0' in 'a:1:0' is not in 1..=4294967295",
+            ),
+            (
                 &["-s", "a", "--protocol", "meta", "-U"],
                 "--protocol meta cannot be combined with --udp",
             ),
@@ -608,6 +646,43 @@ mod tests {
         assert_eq!(
             cfg.warnings,
             ["3 shards on 2 cores (0-1): shards share cores round-robin and compete for CPU"]
+        );
+    }
+
+    #[test]
+    fn distribution_and_weights_become_a_server_choice() {
+        assert_eq!(
+            ok(&["-s", "a,b"]).server_choice,
+            ServerChoice::PerConcurrency
+        );
+        let cfg = ok(&[
+            "-s",
+            "a:1:2,b:2:1",
+            "--distribution",
+            "ketama",
+            "-c",
+            "1",
+            "-T",
+            "1",
+        ]);
+        assert_eq!(
+            cfg.server_choice,
+            ServerChoice::ByKey(super::super::Distribution::Ketama)
+        );
+        assert_eq!(cfg.servers[0].weight, 2);
+        assert!(
+            cfg.warnings.is_empty(),
+            "every concurrency uses every server: {:?}",
+            cfg.warnings
+        );
+        // A weight of 1 is the default: allowed anywhere.
+        assert_eq!(
+            ok(&["-s", "a:1:1,b:2:1"]).server_choice,
+            ServerChoice::PerConcurrency
+        );
+        assert_eq!(
+            ok(&["-s", "a,b", "--distribution", "modula"]).server_choice,
+            ServerChoice::ByKey(super::super::Distribution::Modula)
         );
     }
 

@@ -213,11 +213,13 @@ impl Concurrency {
         self.phase == Phase::Running || self.phase == Phase::Finished
     }
 
-    /// The staged request was handed to a connection. Returns when its latency starts if
-    /// that is its `-P` due time rather than the moment it reaches the ring.
-    pub(crate) fn issued(&mut self) -> Option<Instant> {
+    /// The staged request was handed to connections as `requests` requests (more than one
+    /// when `--distribution` splits a multi-get by server; each is answered and completed on
+    /// its own). Returns when its latency starts if that is its `-P` due time rather than the
+    /// moment it reaches the ring.
+    pub(crate) fn issued(&mut self, requests: usize) -> Option<Instant> {
         let keys = self.staged().len() as u64;
-        self.in_flight += 1;
+        self.in_flight += requests;
         let due = match self.phase {
             Phase::Running => self.pacer.as_mut().map(|pacer| pacer.book(keys)),
             _ => None,
@@ -306,7 +308,7 @@ mod tests {
         assert_eq!(conc.draw(LIMITS, false, now), Draw::Ready);
         assert_eq!(conc.staged()[0].kind, OpKind::Set);
         flight.push(conc.staged().to_vec());
-        conc.issued();
+        conc.issued(1);
         assert_eq!(conc.draw(LIMITS, false, now), Draw::Blocked);
         answer(&mut conc, &mut flight);
         // Then GETs: four in flight at once, the fifth waits for a reply.
@@ -314,7 +316,7 @@ mod tests {
             assert_eq!(conc.draw(LIMITS, false, now), Draw::Ready);
             assert_eq!(conc.staged()[0].kind, OpKind::Get);
             flight.push(conc.staged().to_vec());
-            conc.issued();
+            conc.issued(1);
         }
         assert_eq!(conc.in_flight(), 4);
         assert_eq!(conc.draw(LIMITS, false, now), Draw::Blocked);
@@ -345,7 +347,7 @@ mod tests {
                     keys += 3;
                 }
             }
-            conc.issued();
+            conc.issued(1);
             let mut flight = vec![ops];
             answer(&mut conc, &mut flight);
         }
@@ -373,7 +375,7 @@ mod tests {
                 Draw::Ready => {
                     sizes.push(conc.staged().len());
                     flight.push(conc.staged().to_vec());
-                    conc.issued();
+                    conc.issued(1);
                 }
                 Draw::Blocked => answer(&mut conc, &mut flight),
                 Draw::Exhausted => break,
@@ -399,7 +401,7 @@ mod tests {
         while let Draw::Ready = conc.draw(LIMITS, false, start) {
             assert!(!conc.measuring());
             let ops = conc.staged().to_vec();
-            assert_eq!(conc.issued(), None);
+            assert_eq!(conc.issued(1), None);
             assert_eq!(conc.draw(LIMITS, false, start), Draw::Blocked);
             answer(&mut conc, &mut vec![ops]);
             warmed += 1;
@@ -409,9 +411,37 @@ mod tests {
         let early = start - Duration::from_millis(1);
         assert_eq!(conc.draw(LIMITS, false, early), Draw::NotDue(start));
         assert_eq!(conc.draw(LIMITS, false, start), Draw::Ready);
-        assert_eq!(conc.issued(), Some(start));
+        assert_eq!(conc.issued(1), Some(start));
         let next = start + Duration::from_millis(1);
         assert_eq!(conc.draw(LIMITS, false, start), Draw::NotDue(next));
+    }
+
+    #[test]
+    fn a_multi_get_split_over_servers_is_in_flight_until_every_part_is_answered() {
+        let mut conc = running(0.1, None, 4);
+        let limits = DrawLimits {
+            pipeline: 1,
+            multi_get_keys: 4,
+        };
+        let now = Instant::now();
+        // Skip to a multi-get (the mix starts with a SET).
+        loop {
+            assert_eq!(conc.draw(limits, false, now), Draw::Ready);
+            let ops = conc.staged().to_vec();
+            if ops[0].kind == OpKind::Get {
+                break;
+            }
+            conc.issued(1);
+            answer(&mut conc, &mut vec![ops]);
+        }
+        let ops = conc.staged().to_vec();
+        conc.issued(3);
+        let parts = [&ops[..1], &ops[1..3], &ops[3..]];
+        for part in parts {
+            assert_eq!(conc.draw(limits, false, now), Draw::Blocked);
+            conc.completed(part);
+        }
+        assert_eq!(conc.draw(limits, false, now), Draw::Ready);
     }
 
     #[test]

@@ -25,14 +25,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use io_uring::{opcode, types};
-use shardslap_config::Behaviour;
+use shardslap_config::{Behaviour, Pick};
 use shardslap_proto::MAX_KEY_LEN;
 use shardslap_workload::{Op, OpKind};
 
 use crate::link::LinkError;
 use crate::pacer;
-use crate::request::{self, Expect, Failure, Sent};
-use crate::shard::{self, ExitGuard, ShardInputs, ShardMsg, ShardState, WARMUP_PROGRESS_EVERY};
+use crate::request::{self, ByServer, Expect, Failure, Sent};
+use crate::shard::{self, ExitGuard, ShardInputs, ShardMsg, WARMUP_PROGRESS_EVERY};
+use crate::shard_state::ShardState;
 use crate::uring::{Completion, OpTag, Ring, Token};
 use crate::RunControl;
 
@@ -76,8 +77,10 @@ struct Links {
     set: Vec<usize>,
     /// Positions in `connections` a GET may go to.
     get: Vec<usize>,
-    /// `-p`: a random eligible connection instead of taking them in turn.
-    random: bool,
+    /// The server (index into the run's) of each position in `connections`.
+    servers: Vec<usize>,
+    /// In turn, at random (`-p`), or by key (`--distribution`).
+    pick: Pick,
     next: usize,
 }
 
@@ -177,6 +180,9 @@ struct Driver {
     is_dirty: Vec<bool>,
     completions: Vec<Completion>,
     ops_buf: Vec<Op>,
+    /// `--distribution`: the staged request grouped by server, and each group's connection.
+    by_server: ByServer,
+    group_connections: Vec<usize>,
     key_buf: [u8; MAX_KEY_LEN],
     stage: Stage,
     started_at: Option<Instant>,
@@ -298,7 +304,8 @@ impl Driver {
                     connections: (first_connection..connections.len()).collect(),
                     set: routes.set.clone(),
                     get: routes.get.clone(),
-                    random: routes.random,
+                    servers: routes.links.iter().map(|&(server, _)| server).collect(),
+                    pick: routes.pick.clone(),
                     next: 0,
                 });
             }
@@ -343,6 +350,8 @@ impl Driver {
             connections,
             completions: Vec::with_capacity(1024),
             ops_buf: Vec::with_capacity(settings.limits.multi_get_keys),
+            by_server: ByServer::with_capacity(settings.limits.multi_get_keys),
+            group_connections: Vec::with_capacity(settings.limits.multi_get_keys),
             key_buf: [0; MAX_KEY_LEN],
             stage: Stage::Preparing,
             started_at: None,
@@ -400,7 +409,7 @@ impl Driver {
             Stage::Preparing | Stage::Starting(_) => {}
             Stage::Running if stop_requested => {
                 for slot in &self.shards {
-                    slot.state.request_stop();
+                    slot.state.stop.request();
                 }
             }
             Stage::Running => {}
@@ -468,7 +477,9 @@ impl Driver {
         self.periods = Some(Periods::new(start, self.settings.period));
         let stop_requested = self.control.stop_requested();
         for slot in &self.shards {
-            slot.state.begin(start, self.settings.stop, stop_requested);
+            slot.state
+                .stop
+                .begin(start, self.settings.stop, stop_requested);
         }
         for index in 0..self.concurrencies.len() {
             let pacer =
@@ -488,7 +499,7 @@ impl Driver {
                 let _ = self.tx.send(ShardMsg::Period {
                     shard: slot.shard,
                     index,
-                    stats: slot.state.take_stats(),
+                    stats: slot.state.stats.take(),
                 });
             }
         }
@@ -498,7 +509,10 @@ impl Driver {
     fn wake_paced(&mut self, now: Instant) {
         if self.stage == Stage::Running
             && !self.stopping
-            && self.shards.iter().any(|slot| slot.state.should_stop(now))
+            && self
+                .shards
+                .iter()
+                .any(|slot| slot.state.stop.should_stop(now))
         {
             // The run ends: every concurrency hears it, whatever it waits for.
             self.stopping = true;
@@ -552,6 +566,9 @@ impl Driver {
     /// Encodes the staged request of concurrency `index` into the connection it routes to;
     /// false when none of its eligible connections is up.
     fn send_staged(&mut self, index: usize) -> bool {
+        if matches!(self.links[index].pick, Pick::ByKey(_)) {
+            return self.send_staged_by_key(index);
+        }
         let kind = self.concurrencies[index]
             .staged()
             .first()
@@ -583,9 +600,61 @@ impl Driver {
             conn.out_buf(),
         );
         let measured = conc.measuring();
-        let due = conc.issued();
+        let due = conc.issued(1);
         conn.push_request(index, ops_buf, sent, due, measured);
         self.mark_dirty(connection);
+        true
+    }
+
+    /// `--distribution`: the staged request goes to the servers of its keys, one request per
+    /// server (a SET is one; a multi-get is split), each on a connection to that server that
+    /// is up, those taken in turn. False, and nothing sent, when some server has none up.
+    fn send_staged_by_key(&mut self, index: usize) -> bool {
+        let Driver {
+            concurrencies,
+            connections,
+            shards,
+            links,
+            key_buf,
+            settings,
+            by_server,
+            group_connections,
+            ..
+        } = self;
+        let conc = &mut concurrencies[index];
+        let links = &mut links[index];
+        let Pick::ByKey(placement) = &links.pick else {
+            return false;
+        };
+        let block = &shards[conc.shard].state.block;
+        by_server.split(placement, conc.staged(), &conc.window, block, key_buf);
+        group_connections.clear();
+        links.next = links.next.wrapping_add(1);
+        for group in 0..by_server.len() {
+            let (server, _) = by_server.group(group);
+            let positions = links.connections.len();
+            let up = (0..positions)
+                .map(|i| (links.next + i) % positions)
+                .filter(|&position| links.servers[position] == server)
+                .map(|position| links.connections[position])
+                .find(|&connection| connections[connection].is_up());
+            match up {
+                Some(connection) => group_connections.push(connection),
+                None => return false,
+            }
+        }
+        let measured = conc.measuring();
+        let due = conc.issued(by_server.len());
+        let protocol = settings.behaviour.protocol;
+        for (group, &connection) in group_connections.iter().enumerate() {
+            let (_, ops) = by_server.group(group);
+            let conn = &mut connections[connection];
+            let sent = request::encode(protocol, ops, &conc.window, block, key_buf, conn.out_buf());
+            conn.push_request(index, ops, sent, due, measured);
+        }
+        for i in 0..self.group_connections.len() {
+            self.mark_dirty(self.group_connections[i]);
+        }
         true
     }
 
@@ -600,11 +669,12 @@ impl Driver {
         if candidates.is_empty() {
             return None;
         }
-        let first = if links.random {
-            self.concurrencies[index].rng().usize(0..candidates.len())
-        } else {
-            links.next = links.next.wrapping_add(1);
-            links.next % candidates.len()
+        let first = match links.pick {
+            Pick::Random => self.concurrencies[index].rng().usize(0..candidates.len()),
+            Pick::InTurn | Pick::ByKey(_) => {
+                links.next = links.next.wrapping_add(1);
+                links.next % candidates.len()
+            }
         };
         (0..candidates.len())
             .map(|i| links.connections[candidates[(first + i) % candidates.len()]])
@@ -646,7 +716,11 @@ impl Driver {
             wake = wake.min(periods.boundary());
         }
         if self.stage == Stage::Running && !self.stopping {
-            if let Some(deadline) = self.shards.first().and_then(|slot| slot.state.deadline()) {
+            if let Some(deadline) = self
+                .shards
+                .first()
+                .and_then(|slot| slot.state.stop.deadline())
+            {
                 wake = wake.min(deadline);
             }
         }
@@ -687,7 +761,7 @@ impl Driver {
         for slot in &self.shards {
             let _ = self.tx.send(ShardMsg::Done {
                 shard: slot.shard,
-                stats: slot.state.take_stats(),
+                stats: slot.state.stats.take(),
                 ended,
             });
         }
@@ -810,7 +884,9 @@ impl Driver {
             let slot = self.concurrencies[index].shard;
             if let Some(retry) = conn.retry.take() {
                 let state = &self.shards[slot].state;
-                state.note_reconnect(conn.addr, now.saturating_duration_since(retry.lost_at));
+                state
+                    .notes
+                    .reconnect(conn.addr, now.saturating_duration_since(retry.lost_at));
                 state.stats.borrow_mut().counters.reconnects += 1;
             }
             conn.lost_reason = None;
@@ -1006,7 +1082,7 @@ impl Driver {
                     block,
                 };
                 request::parse(expect, bytes, reply, key_buf, |key, expected, received| {
-                    state.report_verify_failure(key, expected, received)
+                    state.notes.verify_failure(key, expected, received)
                 })
             });
             match result {
@@ -1116,20 +1192,8 @@ impl Driver {
         }
         let index = self.connections[connection].concurrency;
         let slot = self.concurrencies[index].shard;
-        let recycle = {
-            let counters = &mut self.shards[slot].state.stats.borrow_mut().counters;
-            match err {
-                LinkError::Timeout { .. } => {
-                    counters.timeouts += 1;
-                    true
-                }
-                LinkError::Protocol { .. } => {
-                    counters.protocol_errors += 1;
-                    true
-                }
-                _ => false,
-            }
-        };
+        let recycle =
+            err.count_and_recycle(&mut self.shards[slot].state.stats.borrow_mut().counters);
         // The first request gets no answer and the connection is lost once; those behind it
         // in the pipeline are abandoned.
         let mut failure = Failure::Connection;
@@ -1165,7 +1229,7 @@ impl Driver {
         let conn = &mut self.connections[connection];
         if self.stage == Stage::Running {
             // Before the start a failure ends the run with its own line; notes are noise.
-            self.shards[slot].state.note_disconnect(conn.addr, &err);
+            self.shards[slot].state.notes.disconnect(conn.addr, &err);
         }
         conn.retry = Some(Retry {
             lost_at: now,
@@ -1303,7 +1367,7 @@ impl Driver {
         shard.ready_sent = true;
         let _ = self.tx.send(ShardMsg::Ready {
             shard: shard.shard,
-            warmup: shard.state.take_stats(),
+            warmup: shard.state.stats.take(),
             warmup_time: self.warmup_started.elapsed(),
         });
     }

@@ -478,3 +478,63 @@ fn a_meta_multi_get_reply_that_names_an_unrequested_key_is_an_error() {
     assert_eq!(done, Ok(Some(reply.len())));
     assert!(outcome.answered && outcome.server_error);
 }
+
+#[test]
+fn a_multi_get_split_by_server_keeps_every_key_once_and_allocates_nothing() {
+    use shardslap_workload::{Member, Placement};
+
+    use super::ByServer;
+
+    let hosts = ["10.0.0.1", "10.0.0.2", "10.0.0.3"];
+    let members: Vec<Member<'_>> = hosts
+        .iter()
+        .zip([1, 2, 3])
+        .map(|(host, weight)| Member {
+            host,
+            port: 11211,
+            weight,
+        })
+        .collect();
+    for placement in [Placement::ketama(&members), Placement::modula(3)] {
+        let mut bench = Bench::new(Protocol::Ascii, 10, 0.0);
+        let ops: Vec<Op> = (0..10)
+            .map(|slot| Op {
+                kind: OpKind::Get,
+                slot,
+                overwrite: false,
+                verify: false,
+            })
+            .collect();
+        let mut by_server = ByServer::with_capacity(10);
+        let before = allocations();
+        for _ in 0..1000 {
+            by_server.split(
+                &placement,
+                &ops,
+                &bench.window,
+                &bench.block,
+                &mut bench.key_buf,
+            );
+        }
+        assert_eq!(allocations() - before, 0, "{placement:?}");
+        let mut seen = Vec::new();
+        let mut last_server = None;
+        for group in 0..by_server.len() {
+            let (server, group_ops) = by_server.group(group);
+            assert!(last_server < Some(server), "one group per server, in order");
+            last_server = Some(server);
+            for op in group_ops {
+                let len = bench
+                    .window
+                    .write_key(op.slot, &bench.block, &mut bench.key_buf);
+                assert_eq!(placement.server_for(&bench.key_buf[..len]), server);
+                seen.push(op.slot);
+            }
+        }
+        // Every key exactly once, and within a server in request order.
+        let mut sorted = seen.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (0..10).collect::<Vec<_>>());
+        assert!(by_server.len() > 1, "10 keys over 3 servers: {seen:?}");
+    }
+}

@@ -1,4 +1,5 @@
-//! One concurrency: memaslap's unit of load, with one request in flight at a time.
+//! One concurrency run as a glommio task of its own (the path for UDP, facebook mode and the
+//! fallback): memaslap's unit of load, with one request in flight at a time.
 //!
 //! A concurrency owns its item window, RNG, links (sockets: `-n` per server, all servers with
 //! `-p`, a UDP socket with `-U`/`-a`), a send buffer and a key buffer allocated once. It draws
@@ -11,14 +12,14 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
-use shardslap_config::{Behaviour, Routes};
+use shardslap_config::{Behaviour, Pick, Routes};
 use shardslap_proto::MAX_KEY_LEN;
 use shardslap_workload::{Op, OpKind, Window};
 
 use crate::link::{Link, LinkError, Traffic};
 use crate::pacer::{self, Pacer};
-use crate::request::{self, Failure, Reply};
-use crate::shard::ShardState;
+use crate::request::{self, ByServer, Failure, Reply};
+use crate::shard_state::ShardState;
 
 /// First wait before reconnecting a lost link; doubled per failed attempt.
 const RECONNECT_BACKOFF_MIN: Duration = Duration::from_millis(10);
@@ -26,9 +27,6 @@ const RECONNECT_BACKOFF_MIN: Duration = Duration::from_millis(10);
 const RECONNECT_BACKOFF_MAX: Duration = Duration::from_secs(1);
 /// Longest sleep while waiting for a link, so a stop is noticed promptly.
 const WAIT_SLICE: Duration = Duration::from_millis(50);
-
-/// Why a concurrency stopped before the run did.
-pub(crate) type ConnError = LinkError;
 
 /// Reconnect bookkeeping of one link.
 #[derive(Debug, Clone, Copy)]
@@ -40,7 +38,7 @@ struct Retry {
 
 /// A live concurrency and everything it owns.
 #[derive(Debug)]
-pub(crate) struct Conn {
+pub(crate) struct TaskConcurrency {
     links: Vec<Link>,
     retries: Vec<Option<Retry>>,
     routes: Routes,
@@ -54,6 +52,9 @@ pub(crate) struct Conn {
     pending_gets: Vec<Op>,
     /// What each request of the current round weighs, in order.
     sent: Vec<request::Sent>,
+    /// `--distribution`: a request grouped by server, and one group as a round of its own.
+    by_server: ByServer,
+    part: Round,
     window: Window,
     rng: fastrand::Rng,
     /// Operations this concurrency may still issue in `-x` mode.
@@ -61,7 +62,7 @@ pub(crate) struct Conn {
     pacer: Option<Pacer>,
 }
 
-impl Conn {
+impl TaskConcurrency {
     /// Opens every link of the concurrency; `servers` are the run's, resolved.
     pub(crate) async fn connect(
         routes: Routes,
@@ -71,12 +72,12 @@ impl Conn {
         window: Window,
         rng: fastrand::Rng,
         budget: Option<u64>,
-    ) -> Result<Conn, ConnError> {
+    ) -> Result<TaskConcurrency, LinkError> {
         let mut links = Vec::with_capacity(routes.links.len());
         for &(server, kind) in &routes.links {
             links.push(Link::connect(servers[server], kind, behaviour.timeout).await?);
         }
-        Ok(Conn {
+        Ok(TaskConcurrency {
             retries: vec![None; links.len()],
             links,
             routes,
@@ -87,6 +88,8 @@ impl Conn {
             key_buf: [0; MAX_KEY_LEN],
             pending_gets: Vec::with_capacity(behaviour.multi_get_keys),
             sent: Vec::with_capacity(behaviour.pipeline),
+            by_server: ByServer::with_capacity(behaviour.multi_get_keys),
+            part: Round::with_capacity(1, behaviour.multi_get_keys),
             window,
             rng,
             budget,
@@ -96,12 +99,12 @@ impl Conn {
 
     /// Fills the window before the clock starts (get-only mixes): every slot is SET once, in
     /// order. Counted in the counters, never in latency.
-    pub(crate) async fn warm_up(&mut self, state: &ShardState) -> Result<(), ConnError> {
+    pub(crate) async fn warm_up(&mut self, state: &ShardState) -> Result<(), LinkError> {
         let mut round = Round::with_capacity(1, 1);
         for i in 0..self.window.warmup_len() {
             round.clear();
             round.push(&[self.window.warmup_op(i)]);
-            self.round_trip(&round, state, None).await?;
+            self.send(&round, state, None).await?;
         }
         Ok(())
     }
@@ -112,7 +115,7 @@ impl Conn {
         &mut self,
         state: &ShardState,
         start: Instant,
-    ) -> Result<(), ConnError> {
+    ) -> Result<(), LinkError> {
         self.pacer = pacer::for_concurrency(&self.behaviour, self.index, start);
         let Behaviour {
             multi_get_keys,
@@ -121,7 +124,7 @@ impl Conn {
         } = self.behaviour;
         let mut round = Round::with_capacity(pipeline, multi_get_keys);
         loop {
-            if state.should_stop(Instant::now()) || self.budget == Some(0) {
+            if state.stop.should_stop(Instant::now()) || self.budget == Some(0) {
                 return Ok(());
             }
             self.fill_round(&mut round);
@@ -135,11 +138,14 @@ impl Conn {
                     state.stats.borrow_mut().counters.dropped += dropped;
                     let due = pacer.next_due();
                     // Never sleep past the end of the run: a slow schedule must not stretch it.
-                    let wake = state.deadline().map_or(due, |deadline| due.min(deadline));
+                    let wake = state
+                        .stop
+                        .deadline()
+                        .map_or(due, |deadline| due.min(deadline));
                     if let Some(wait) = wake.checked_duration_since(Instant::now()) {
                         glommio::timer::sleep(wait).await;
                     }
-                    if state.should_stop(Instant::now()) {
+                    if state.stop.should_stop(Instant::now()) {
                         request::release_sets(&mut self.window, &round.ops, true);
                         return Ok(());
                     }
@@ -147,7 +153,7 @@ impl Conn {
                     pacer.book(round.ops.len() as u64)
                 }
             };
-            self.round_trip(&round, state, Some(due)).await?;
+            self.send(&round, state, Some(due)).await?;
             glommio::yield_if_needed().await;
         }
     }
@@ -175,22 +181,93 @@ impl Conn {
         }
     }
 
-    /// One round trip: route, encode every request of `round`, hand them to the socket in one
-    /// write, then read and account each response in order. `due` is when latency starts
-    /// (the scheduled or the send time); `None` for warm-up requests, which are not measured.
-    async fn round_trip(
+    /// Sends `round` and accounts its replies: on one link, or with `--distribution` each
+    /// request to the servers of its keys. `due` is when latency starts (the scheduled or the
+    /// send time); `None` for warm-up requests, which are not measured.
+    async fn send(
         &mut self,
         round: &Round,
         state: &ShardState,
         due: Option<Instant>,
-    ) -> Result<(), ConnError> {
-        let measured = due.is_some();
-        let Some(link) = self.route(round.kind(), state).await? else {
-            request::release_sets(&mut self.window, &round.ops, measured);
+    ) -> Result<(), LinkError> {
+        if matches!(self.routes.pick, Pick::ByKey(_)) {
+            return self.send_by_key(round, state, due).await;
+        }
+        let Some(link) = self.route(round.kind(), None, state).await? else {
+            request::release_sets(&mut self.window, &round.ops, due.is_some());
             return Ok(()); // The run ended while no link was up.
         };
+        self.round_trip(round, link, state, due).await
+    }
+
+    /// `--distribution` on this path: each request of `round` becomes one request per server
+    /// of its keys (a SET is one; a multi-get is split), each a round trip of its own to a
+    /// link to that server, one after the other. Unpaced, each one's latency starts when it
+    /// is sent.
+    async fn send_by_key(
+        &mut self,
+        round: &Round,
+        state: &ShardState,
+        due: Option<Instant>,
+    ) -> Result<(), LinkError> {
         let paced = self.pacer.is_some();
-        let Conn {
+        let mut by_server = std::mem::replace(&mut self.by_server, ByServer::with_capacity(0));
+        let mut part = std::mem::replace(&mut self.part, Round::with_capacity(0, 0));
+        let mut result = Ok(());
+        'requests: for ops in round.requests() {
+            if let Pick::ByKey(placement) = &self.routes.pick {
+                by_server.split(
+                    placement,
+                    ops,
+                    &self.window,
+                    &state.block,
+                    &mut self.key_buf,
+                );
+            }
+            for group in 0..by_server.len() {
+                let (server, ops) = by_server.group(group);
+                part.clear();
+                part.push(ops);
+                let link = match self.route(part.kind(), Some(server), state).await {
+                    Ok(Some(link)) => link,
+                    Ok(None) => {
+                        // The run ended while no link to the server was up.
+                        request::release_sets(&mut self.window, ops, due.is_some());
+                        continue;
+                    }
+                    Err(err) => {
+                        result = Err(err);
+                        break 'requests;
+                    }
+                };
+                let part_due = match due {
+                    Some(due) if paced => Some(due),
+                    Some(_) => Some(Instant::now()),
+                    None => None,
+                };
+                if let Err(err) = self.round_trip(&part, link, state, part_due).await {
+                    result = Err(err);
+                    break 'requests;
+                }
+            }
+        }
+        self.by_server = by_server;
+        self.part = part;
+        result
+    }
+
+    /// One round trip on `link`: encode every request of `round`, hand them to the socket in
+    /// one write, then read and account each response in order.
+    async fn round_trip(
+        &mut self,
+        round: &Round,
+        link: usize,
+        state: &ShardState,
+        due: Option<Instant>,
+    ) -> Result<(), LinkError> {
+        let measured = due.is_some();
+        let paced = self.pacer.is_some();
+        let TaskConcurrency {
             links,
             behaviour,
             send_buf,
@@ -240,7 +317,7 @@ impl Conn {
                 let result = links[link]
                     .receive(&mut traffic, |buf| {
                         request::parse(expect, buf, &mut reply, key_buf, |k, e, r| {
-                            state.report_verify_failure(k, e, r)
+                            state.notes.verify_failure(k, e, r)
                         })
                     })
                     .await;
@@ -296,21 +373,8 @@ impl Conn {
         link: usize,
         err: LinkError,
         state: &ShardState,
-    ) -> Result<(), ConnError> {
-        let recycle = {
-            let counters = &mut state.stats.borrow_mut().counters;
-            match err {
-                LinkError::Timeout { .. } => {
-                    counters.timeouts += 1;
-                    true
-                }
-                LinkError::Protocol { .. } => {
-                    counters.protocol_errors += 1;
-                    true
-                }
-                _ => false,
-            }
-        };
+    ) -> Result<(), LinkError> {
+        let recycle = err.count_and_recycle(&mut state.stats.borrow_mut().counters);
         self.lose_link(link, &err, state);
         if recycle && self.reconnect_link(link, state).await.is_ok() {
             return Ok(());
@@ -322,38 +386,43 @@ impl Conn {
         }
     }
 
-    /// Picks the link for a request of `kind`: the next (or a random) eligible link that is
-    /// up. With none up, waits for a reconnect; `None` when the run ends first.
+    /// Picks the link for a request of `kind`, to `server` if given (`--distribution`): the
+    /// next (or a random) eligible link that is up. With none up, waits for a reconnect;
+    /// `None` when the run ends first.
     async fn route(
         &mut self,
         kind: OpKind,
+        server: Option<usize>,
         state: &ShardState,
-    ) -> Result<Option<usize>, ConnError> {
+    ) -> Result<Option<usize>, LinkError> {
         loop {
             self.retry_due_links(state).await;
             let candidates = match kind {
                 OpKind::Set => &self.routes.set,
                 OpKind::Get => &self.routes.get,
             };
-            let first = if self.routes.random {
-                self.rng.usize(0..candidates.len())
-            } else {
-                self.next_link = self.next_link.wrapping_add(1);
-                self.next_link % candidates.len()
+            let first = match self.routes.pick {
+                Pick::Random => self.rng.usize(0..candidates.len()),
+                Pick::InTurn | Pick::ByKey(_) => {
+                    self.next_link = self.next_link.wrapping_add(1);
+                    self.next_link % candidates.len()
+                }
             };
+            let to_server = |link: usize| server.map_or(true, |s| self.routes.links[link].0 == s);
             let up = (0..candidates.len())
                 .map(|i| candidates[(first + i) % candidates.len()])
-                .find(|&link| self.links[link].is_up());
+                .find(|&link| to_server(link) && self.links[link].is_up());
             if up.is_some() {
                 return Ok(up);
             }
             // Every eligible link is down and being reconnected (-R): wait for the earliest.
             let now = Instant::now();
-            if state.should_stop(now) {
+            if state.stop.should_stop(now) {
                 return Ok(None);
             }
             let next_attempt = candidates
                 .iter()
+                .filter(|&&link| to_server(link))
                 .filter_map(|&link| self.retries[link].map(|retry| retry.next_attempt))
                 .min()
                 .unwrap_or(now);
@@ -366,7 +435,7 @@ impl Conn {
     async fn retry_due_links(&mut self, state: &ShardState) {
         for link in 0..self.links.len() {
             let due = self.retries[link].is_some_and(|retry| retry.next_attempt <= Instant::now());
-            if due && !state.should_stop(Instant::now()) {
+            if due && !state.stop.should_stop(Instant::now()) {
                 let _ = self.reconnect_link(link, state).await;
             }
         }
@@ -381,15 +450,17 @@ impl Conn {
             next_attempt: now,
             backoff: RECONNECT_BACKOFF_MIN,
         });
-        state.note_disconnect(self.links[link].addr(), err);
+        state.notes.disconnect(self.links[link].addr(), err);
     }
 
     /// One reconnect attempt; on failure the next one waits twice as long (up to a second).
-    async fn reconnect_link(&mut self, link: usize, state: &ShardState) -> Result<(), ConnError> {
+    async fn reconnect_link(&mut self, link: usize, state: &ShardState) -> Result<(), LinkError> {
         match self.links[link].reconnect().await {
             Ok(()) => {
                 if let Some(retry) = self.retries[link].take() {
-                    state.note_reconnect(self.links[link].addr(), retry.lost_at.elapsed());
+                    state
+                        .notes
+                        .reconnect(self.links[link].addr(), retry.lost_at.elapsed());
                 }
                 state.stats.borrow_mut().counters.reconnects += 1;
                 Ok(())
