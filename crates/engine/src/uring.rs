@@ -66,9 +66,20 @@ pub(crate) struct Completion {
     pub(crate) result: i32,
 }
 
+/// How long a wait may go on gathering completions once the first is there: it returns when
+/// `completions` have been posted or `within` has passed since it began, whichever is first,
+/// and never before one completion (or its timeout).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Gather {
+    pub(crate) completions: usize,
+    pub(crate) within: Duration,
+}
+
 /// The ring of one executor's driver.
 pub(crate) struct Ring {
     ring: IoUring,
+    /// The kernel can gather (`IORING_FEAT_MIN_TIMEOUT`, Linux 6.12): see [`Gather`].
+    gathers: bool,
 }
 
 impl std::fmt::Debug for Ring {
@@ -100,7 +111,14 @@ impl Ring {
                 "the kernel's io_uring has no timed wait (IORING_FEAT_EXT_ARG)",
             ));
         }
-        Ok(Ring { ring })
+        let gathers = ring.params().is_feature_min_timeout();
+        Ok(Ring { ring, gathers })
+    }
+
+    /// Whether [`Self::submit_and_wait`] can gather completions; without it a wait ends at
+    /// the first.
+    pub(crate) fn gathers(&self) -> bool {
+        self.gathers
     }
 
     /// Queues `entry` tagged with `token`; a full submission queue is handed to the kernel
@@ -133,14 +151,25 @@ impl Ring {
     }
 
     /// Hands the queued submissions to the kernel and waits until at least one completion is
-    /// there or `timeout` has passed, in one `io_uring_enter`.
-    pub(crate) fn submit_and_wait(&mut self, timeout: Duration) -> io::Result<()> {
+    /// there or `timeout` has passed, in one `io_uring_enter`; with `gather` (on a kernel
+    /// that [`gathers`](Self::gathers)) it goes on waiting for more as [`Gather`] says.
+    pub(crate) fn submit_and_wait(
+        &mut self,
+        timeout: Duration,
+        gather: Option<Gather>,
+    ) -> io::Result<()> {
         if !self.ring.completion().is_empty() {
             return self.submit();
         }
         let timespec = types::Timespec::from(timeout);
-        let args = types::SubmitArgs::new().timespec(&timespec);
-        match self.ring.submitter().submit_with_args(1, &args) {
+        let mut args = types::SubmitArgs::new().timespec(&timespec);
+        let mut want = 1;
+        if let Some(gather) = gather.filter(|_| self.gathers) {
+            want = gather.completions.max(1);
+            let within = u32::try_from(gather.within.as_micros()).unwrap_or(u32::MAX);
+            args = args.min_wait_usec(within);
+        }
+        match self.ring.submitter().submit_with_args(want, &args) {
             Ok(_) => Ok(()),
             // The deadline came first, a signal arrived, or completions wait to be reaped
             // (EBUSY): in every case the turn goes on.

@@ -189,6 +189,15 @@ impl Connection {
         self.queue.len()
     }
 
+    /// Completions the ring owes it that may come with nothing more from the driver: its
+    /// connect, its send, and its receive while it awaits answers (an idle connection's
+    /// receive completes only if the server speaks unasked).
+    pub(crate) fn expected_completions(&self) -> usize {
+        usize::from(self.pending.connect)
+            + usize::from(self.pending.send)
+            + usize::from(self.pending.recv && !self.queue.is_empty())
+    }
+
     /// Since when it has waited for an answer without progress: the later of its oldest
     /// request's hand-off to the ring and the last bytes moved; `None` with nothing awaited.
     pub(crate) fn waiting_since(&self) -> Option<Instant> {
@@ -562,6 +571,32 @@ mod tests {
         assert_eq!(abandoned.handed, Some(later));
         assert_eq!(ops, vec![op(2)]);
         assert_eq!(conn.waiting_since(), None, "nothing awaited");
+    }
+
+    #[test]
+    fn only_a_send_in_flight_and_a_receive_awaiting_answers_are_owed_completions() {
+        let mut conn = up(4);
+        conn.pending.recv = true;
+        assert_eq!(
+            conn.expected_completions(),
+            0,
+            "an idle receive is not owed"
+        );
+        request(&mut conn, &[1], b"get a\r\n");
+        request(&mut conn, &[2], b"get b\r\n");
+        assert!(conn.next_send(Instant::now()).is_some());
+        assert_eq!(conn.expected_completions(), 2, "the send and the receive");
+        assert_eq!(conn.on_sent(14), None);
+        assert_eq!(
+            conn.expected_completions(),
+            1,
+            "the receive, once per connection"
+        );
+        let mut ops = Vec::new();
+        feed(&mut conn, b"A\nB\n");
+        conn.next_reply(&mut ops, line_parse).unwrap().unwrap();
+        conn.next_reply(&mut ops, line_parse).unwrap().unwrap();
+        assert_eq!(conn.expected_completions(), 0, "every answer is in");
     }
 
     #[test]

@@ -34,7 +34,7 @@ use crate::pacer;
 use crate::request::{self, ByServer, Expect, Failure, Sent};
 use crate::shard::{self, ExitGuard, ShardInputs, ShardMsg, WARMUP_PROGRESS_EVERY};
 use crate::shard_state::ShardState;
-use crate::uring::{Completion, OpTag, Ring, Token};
+use crate::uring::{Completion, Gather, OpTag, Ring, Token};
 use crate::RunControl;
 
 use concurrency::{Concurrency, Draw, DrawLimits, Phase};
@@ -51,6 +51,12 @@ const RECONNECT_BACKOFF_MAX: Duration = Duration::from_secs(1);
 /// `IORING_RECVSEND_POLL_FIRST` (Linux 5.19; the ring itself needs 6.1): arm the socket's poll
 /// without first trying the operation.
 const RECVSEND_POLL_FIRST: u16 = 1;
+/// With `--pipeline` above 1, the longest a wait goes on gathering replies after the first
+/// (see [`Driver::gather`]). Measured against 0–200 µs on loopback: from about 50 µs a
+/// pipelined op costs the client well under half of what waking per reply does, and the
+/// server less too (fewer, fuller segments); 100 µs stays far below a pipelined reply's
+/// queueing time (about 1 ms at `--pipeline 16 -c 16`).
+const PIPELINE_GATHER: Duration = Duration::from_micros(100);
 /// How long the end of a run waits for the ring to give back the buffers of closed sockets.
 const DRAIN_LIMIT: Duration = Duration::from_secs(2);
 
@@ -139,6 +145,8 @@ struct Settings {
     limits: DrawLimits,
     stop: shardslap_config::StopCondition,
     period: Duration,
+    /// With `--pipeline` above 1 on a kernel that can: how long a wait gathers replies.
+    gather: Option<Duration>,
 }
 
 /// Where the driver is in the run.
@@ -223,7 +231,8 @@ pub(crate) async fn run(ring: Ring, shards: Vec<(ShardInputs, ExitGuard)>, tx: S
     }
     let mut wait = Duration::ZERO;
     loop {
-        if let Err(err) = driver.ring.submit_and_wait(wait) {
+        let gather = driver.gather();
+        if let Err(err) = driver.ring.submit_and_wait(wait, gather) {
             driver.broken = Some(format!("io_uring_enter failed: {err}"));
             break;
         }
@@ -266,6 +275,7 @@ impl Driver {
             },
             stop: run.stop,
             period: shard::period_of(run.stat_freq),
+            gather: (behaviour.pipeline > 1 && ring.gathers()).then_some(PIPELINE_GATHER),
         };
         let mut shards = Vec::with_capacity(inputs.len());
         let mut concurrencies = Vec::new();
@@ -730,6 +740,23 @@ impl Driver {
         wake.saturating_duration_since(now)
     }
 
+    /// With `--pipeline` above 1, how the next wait gathers replies: up to the completions
+    /// the ring owes, for at most the gathering time. A pipelined connection's next requests
+    /// wait for its replies either way; handling several connections' replies per turn, not
+    /// one wake-up per reply, is what makes a pipelined op cheap.
+    fn gather(&self) -> Option<Gather> {
+        let within = self.settings.gather?;
+        let completions = self
+            .connections
+            .iter()
+            .map(Connection::expected_completions)
+            .sum();
+        Some(Gather {
+            completions,
+            within,
+        })
+    }
+
     /// Whether the run is over for this driver: every concurrency is done and no connection
     /// is between sockets.
     fn is_finished(&self) -> bool {
@@ -781,7 +808,7 @@ impl Driver {
             && self.connections.iter().any(|conn| conn.pending.any())
             && Instant::now() < limit
         {
-            if let Err(err) = self.ring.submit_and_wait(Duration::from_millis(10)) {
+            if let Err(err) = self.ring.submit_and_wait(Duration::from_millis(10), None) {
                 self.broken = Some(err.to_string());
                 break;
             }
