@@ -112,12 +112,7 @@ impl Ring {
             ));
         }
         let gathers = ring.params().is_feature_min_timeout();
-        ring.submitter().register_files_sparse(4096)?;
         Ok(Ring { ring, gathers })
-    }
-
-    pub(crate) fn set_file(&self, slot: u32, fd: i32) {
-        let _ = self.ring.submitter().register_files_update(slot, &[fd]);
     }
 
     /// Whether [`Self::submit_and_wait`] can gather completions; without it a wait ends at

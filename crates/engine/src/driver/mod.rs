@@ -852,7 +852,6 @@ impl Driver {
         // SAFETY: `fd` is a fresh descriptor nobody else owns.
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };
         set_nodelay(&fd);
-        self.ring.set_file(connection as u32, fd.as_raw_fd());
         let sockaddr = &self.sockaddrs[connection];
         let entry = opcode::Connect::new(
             types::Fd(fd.as_raw_fd()),
@@ -982,8 +981,7 @@ impl Driver {
         conn.pending.recv = true;
         // The socket was just drained (or just connected): poll before the first attempt
         // instead of trying a receive that would only fail.
-        let _ = fd;
-        let entry = opcode::Recv::new(types::Fixed(connection as u32), buf, len)
+        let entry = opcode::Recv::new(types::Fd(fd), buf, len)
             .ioprio(RECVSEND_POLL_FIRST)
             .build();
         // SAFETY: the buffer belongs to the connection, which neither moves nor resizes it
@@ -1163,8 +1161,7 @@ impl Driver {
             conn.pending.send = false; // No socket (cannot happen while up): nothing to send.
             return;
         };
-        let _ = fd;
-        let entry = opcode::Send::new(types::Fixed(connection as u32), buf, len)
+        let entry = opcode::Send::new(types::Fd(fd), buf, len)
             .flags(libc::MSG_NOSIGNAL)
             .build();
         // SAFETY: the bytes are the connection's send buffer, left untouched while
