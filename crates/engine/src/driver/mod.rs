@@ -583,7 +583,7 @@ impl Driver {
             .staged()
             .first()
             .map_or(OpKind::Get, |op| op.kind);
-        let Some(connection) = self.route(index, kind) else {
+        let Some(connection) = self.route(index, kind, None) else {
             return false;
         };
         let Driver {
@@ -617,14 +617,34 @@ impl Driver {
     }
 
     /// `--distribution`: the staged request goes to the servers of its keys, one request per
-    /// server (a SET is one; a multi-get is split), each on a connection to that server that
-    /// is up, those taken in turn. False, and nothing sent, when some server has none up.
+    /// server (a SET is one; a multi-get is split), each routed to a connection to that server
+    /// that is up. False, and nothing sent, when some server has none up.
     fn send_staged_by_key(&mut self, index: usize) -> bool {
+        let Pick::ByKey(placement) = &self.links[index].pick else {
+            return false;
+        };
+        let conc = &self.concurrencies[index];
+        let block = &self.shards[conc.shard].state.block;
+        self.by_server.split(
+            placement,
+            conc.staged(),
+            &conc.window,
+            block,
+            &mut self.key_buf,
+        );
+        self.group_connections.clear();
+        for group in 0..self.by_server.len() {
+            let (server, ops) = self.by_server.group(group);
+            let kind = ops.first().map_or(OpKind::Get, |op| op.kind);
+            match self.route(index, kind, Some(server)) {
+                Some(connection) => self.group_connections.push(connection),
+                None => return false,
+            }
+        }
         let Driver {
             concurrencies,
             connections,
             shards,
-            links,
             key_buf,
             settings,
             by_server,
@@ -632,27 +652,7 @@ impl Driver {
             ..
         } = self;
         let conc = &mut concurrencies[index];
-        let links = &mut links[index];
-        let Pick::ByKey(placement) = &links.pick else {
-            return false;
-        };
         let block = &shards[conc.shard].state.block;
-        by_server.split(placement, conc.staged(), &conc.window, block, key_buf);
-        group_connections.clear();
-        links.next = links.next.wrapping_add(1);
-        for group in 0..by_server.len() {
-            let (server, _) = by_server.group(group);
-            let positions = links.connections.len();
-            let up = (0..positions)
-                .map(|i| (links.next + i) % positions)
-                .filter(|&position| links.servers[position] == server)
-                .map(|position| links.connections[position])
-                .find(|&connection| connections[connection].is_up());
-            match up {
-                Some(connection) => group_connections.push(connection),
-                None => return false,
-            }
-        }
         let measured = conc.measuring();
         let due = conc.issued(by_server.len());
         let protocol = settings.behaviour.protocol;
@@ -668,9 +668,9 @@ impl Driver {
         true
     }
 
-    /// The connection for a request of `kind`: the next (or, with `-p`, a random) eligible
-    /// one that is up.
-    fn route(&mut self, index: usize, kind: OpKind) -> Option<usize> {
+    /// The connection for a request of `kind`, to `server` if given (`--distribution`): the
+    /// next (or, with `-p`, a random) eligible one that is up.
+    fn route(&mut self, index: usize, kind: OpKind, server: Option<usize>) -> Option<usize> {
         let links = &mut self.links[index];
         let candidates = match kind {
             OpKind::Set => &links.set,
@@ -687,7 +687,9 @@ impl Driver {
             }
         };
         (0..candidates.len())
-            .map(|i| links.connections[candidates[(first + i) % candidates.len()]])
+            .map(|i| candidates[(first + i) % candidates.len()])
+            .filter(|&position| server.map_or(true, |server| links.servers[position] == server))
+            .map(|position| links.connections[position])
             .find(|&connection| self.connections[connection].is_up())
     }
 
