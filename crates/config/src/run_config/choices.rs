@@ -202,8 +202,10 @@ pub(crate) fn server_choice(
     args: &Args,
     servers: &[ServerAddr],
 ) -> Result<ServerChoice, ConfigError> {
+    // The first server given a weight, which only ketama reads.
+    let weighted = servers.iter().find(|s| s.weight != DEFAULT_WEIGHT);
     let Some(distribution) = args.distribution else {
-        return match servers.iter().find(|s| s.weight != DEFAULT_WEIGHT) {
+        return match weighted {
             Some(server) => Err(weight_without_ketama(server)),
             None => Ok(ServerChoice::PerConcurrency),
         };
@@ -229,12 +231,10 @@ pub(crate) fn server_choice(
             servers: servers.len(),
         });
     }
-    if distribution == Distribution::Modula {
-        if let Some(server) = servers.iter().find(|s| s.weight != DEFAULT_WEIGHT) {
-            return Err(weight_without_ketama(server));
-        }
+    match (distribution, weighted) {
+        (Distribution::Modula, Some(server)) => Err(weight_without_ketama(server)),
+        _ => Ok(ServerChoice::ByKey(distribution)),
     }
-    Ok(ServerChoice::ByKey(distribution))
 }
 
 fn weight_without_ketama(server: &ServerAddr) -> ConfigError {
