@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use glommio::{LocalExecutorBuilder, Placement};
 use shardslap_config::{unix_now_s, ShardPlan};
 use shardslap_report::{Report, RunInfo, ShardStats, TimePoint};
-use shardslap_workload::{build_distribution, CharBlock, CHAR_BLOCK_LEN};
+use shardslap_workload::{build_distribution, char_block_len, CharBlock};
 
 use crate::collector::Collector;
 use crate::driver;
@@ -79,12 +79,13 @@ pub fn run(
 ) -> Result<Report, EngineError> {
     let control = Arc::new(RunControl::new());
     let mut seed_rng = fastrand::Rng::with_seed(plan.seed);
-    let block = Arc::new(CharBlock::generate(CHAR_BLOCK_LEN, seed_rng.u64(..)));
+    let block_len = char_block_len(&plan.workload, plan.fixed_value_len);
+    let block = Arc::new(CharBlock::generate(block_len, seed_rng.u64(..)));
     let distribution = build_distribution(
         &plan.workload,
         plan.fixed_value_len,
         plan.window_len,
-        CHAR_BLOCK_LEN,
+        block_len,
         &mut seed_rng,
     );
     let server_addrs = Arc::new(preflight.server_addrs);

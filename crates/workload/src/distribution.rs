@@ -13,7 +13,8 @@
 //! 2. value sizes the same way (or all `fixed_value_len`, `-X`);
 //! 3. suffix offsets `spacing * i` for slot i of the unit, where `spacing`
 //!    leaves a reserve at the end of the block for the longest key suffix or
-//!    value (memaslap: 8192 = (10 MiB - 2 MiB) / 1024);
+//!    value (memaslap: 8192 = (10 MiB - 2 MiB) / 1024; here the block is
+//!    [`char_block_len`], so 816 for memaslap's default workload);
 //! 4. four shuffle passes: for each i, pick j uniformly in `i..1024` and swap
 //!    one of {key size, suffix offset, value size} between slots i and j.
 //!
@@ -22,6 +23,7 @@
 
 use std::sync::Arc;
 
+use crate::charblock::CHAR_BLOCK_OFFSETS;
 use crate::key::PREFIX_LEN;
 use shardslap_proto::MAX_KEY_LEN;
 
@@ -57,6 +59,24 @@ impl SlotShape {
     }
 }
 
+/// The length of the [`crate::CharBlock`] a run of `spec` (with `-X` as
+/// `fixed_value_len`) reads from: [`CHAR_BLOCK_OFFSETS`] start offsets plus the
+/// longest slice [`build_distribution`] can give a slot, so every slot has at
+/// least that many offsets to drift through.
+pub fn char_block_len(spec: &WorkloadSpec, fixed_value_len: Option<usize>) -> usize {
+    // A generated size never exceeds its range's end or the spec's average (leftover slots).
+    let longest_value = match fixed_value_len {
+        Some(len) => len,
+        None => spec
+            .values
+            .iter()
+            .map(|range| range.end)
+            .fold(spec.avg_value_len(), usize::max),
+    }
+    .min(MAX_GENERATED_VALUE_LEN);
+    CHAR_BLOCK_OFFSETS + span(MAX_KEY_LEN, longest_value)
+}
+
 fn span(key_len: usize, value_len: usize) -> usize {
     key_len.saturating_sub(PREFIX_LEN).max(value_len)
 }
@@ -72,7 +92,7 @@ fn span(key_len: usize, value_len: usize) -> usize {
 /// # Panics
 ///
 /// If `char_block_len` exceeds `u32::MAX`, or is shorter than the longest
-/// key suffix or value (1 MiB at most, while the engine's block is 10 MiB).
+/// key suffix or value ([`char_block_len`] never is).
 pub fn build_distribution(
     spec: &WorkloadSpec,
     fixed_value_len: Option<usize>,
@@ -215,7 +235,8 @@ fn shuffle_unit(
 mod tests {
     use super::*;
     use crate::cfg_file::parse_cfg;
-    use crate::charblock::CHAR_BLOCK_LEN;
+    /// memaslap's block length, for the tests of memaslap's layout.
+    const MEMASLAP_BLOCK_LEN: usize = 10 << 20;
 
     fn build(
         spec: &WorkloadSpec,
@@ -235,7 +256,7 @@ mod tests {
     #[test]
     fn default_spec_matches_memaslap_layout() {
         let spec = WorkloadSpec::memaslap_default();
-        let d = build(&spec, None, 10 * 1024, CHAR_BLOCK_LEN);
+        let d = build(&spec, None, 10 * 1024, MEMASLAP_BLOCK_LEN);
         assert_eq!(d.len(), 10 * 1024);
         assert!(d.iter().all(|s| s.key_len == 64 && s.value_len == 1024));
         // memaslap: 8192-byte spacing, a permutation of 0..1024 per unit.
@@ -248,10 +269,45 @@ mod tests {
     }
 
     #[test]
+    fn the_run_block_holds_the_longest_slice_past_a_mebibyte_of_offsets() {
+        let spec = WorkloadSpec::memaslap_default();
+        let len = char_block_len(&spec, None);
+        assert_eq!(len, CHAR_BLOCK_OFFSETS + 1024);
+        let d = build(&spec, None, 10 * 1024, len);
+        // (1 MiB + 1 KiB - its fifth) / 1024, aligned down to 16.
+        assert!(d.iter().all(|s| s.suffix_offset % 816 == 0));
+        assert!(d
+            .iter()
+            .all(|s| s.offset_limit as usize == CHAR_BLOCK_OFFSETS + 1));
+
+        // -X and the largest generated values: the block grows with them.
+        assert_eq!(
+            char_block_len(&spec, Some(300_000)),
+            CHAR_BLOCK_OFFSETS + 300_000
+        );
+        let large = parse_cfg("key\n250 250 1\nvalue\n1 1048576 1\n").expect("valid");
+        let len = char_block_len(&large, None);
+        assert_eq!(len, CHAR_BLOCK_OFFSETS + MAX_GENERATED_VALUE_LEN);
+        let d = build(&large, None, 2048, len);
+        assert!(d
+            .iter()
+            .all(|s| s.offset_limit as usize > CHAR_BLOCK_OFFSETS && s.span() <= len));
+        let fixed = build(
+            &large,
+            Some(2 << 20),
+            1024,
+            char_block_len(&large, Some(2 << 20)),
+        );
+        assert!(fixed
+            .iter()
+            .all(|s| s.value_len as usize == MAX_GENERATED_VALUE_LEN));
+    }
+
+    #[test]
     fn sizes_stay_inside_open_range_and_proportions_hold() {
         let spec = parse_cfg("key\n16 100 0.25\n200 250 0.75\nvalue\n1 2000 0.5\n3000 3000 0.5\n")
             .expect("valid");
-        let d = build(&spec, None, 8 * 1024, CHAR_BLOCK_LEN);
+        let d = build(&spec, None, 8 * 1024, MEMASLAP_BLOCK_LEN);
         // Range 16..100: avg 58, diff 42 -> 17..=99. Range 200..250: avg 225, diff 25 -> 201..=249.
         let small = d.iter().filter(|s| (17..=99).contains(&s.key_len)).count();
         let large = d
@@ -277,7 +333,7 @@ mod tests {
     fn leftover_slots_get_the_average() {
         // 0.25 * 64 = 16 -> leftover 768 slots of 16; values 0.5 * 100 = 50.
         let spec = parse_cfg("key\n64 64 0.25\nvalue\n100 100 0.5\n").expect("valid");
-        let d = build(&spec, None, 1024, CHAR_BLOCK_LEN);
+        let d = build(&spec, None, 1024, MEMASLAP_BLOCK_LEN);
         assert_eq!(d.iter().filter(|s| s.key_len == 64).count(), 256);
         assert_eq!(d.iter().filter(|s| s.key_len == 16).count(), 768);
         assert_eq!(d.iter().filter(|s| s.value_len == 100).count(), 512);
@@ -288,7 +344,7 @@ mod tests {
     fn leftover_key_average_is_clamped_to_a_valid_key() {
         // memaslap would make 6-byte keys from the leftover 0.1 * 64.
         let spec = parse_cfg("key\n64 64 0.1\n").expect("valid");
-        let d = build(&spec, None, 1024, CHAR_BLOCK_LEN);
+        let d = build(&spec, None, 1024, MEMASLAP_BLOCK_LEN);
         assert!(d
             .iter()
             .all(|s| s.key_len == 64 || usize::from(s.key_len) == MIN_KEY_LEN));
@@ -297,7 +353,7 @@ mod tests {
     #[test]
     fn proportions_over_one_truncate_later_ranges() {
         let spec = parse_cfg("value\n10 10 0.75\n20 20 0.75\n").expect("valid");
-        let d = build(&spec, None, 1024, CHAR_BLOCK_LEN);
+        let d = build(&spec, None, 1024, MEMASLAP_BLOCK_LEN);
         assert_eq!(d.iter().filter(|s| s.value_len == 10).count(), 768);
         assert_eq!(d.iter().filter(|s| s.value_len == 20).count(), 256);
     }
@@ -305,7 +361,7 @@ mod tests {
     #[test]
     fn fixed_value_len_overrides() {
         let spec = parse_cfg("value\n1 2000 1\n").expect("valid");
-        let d = build(&spec, Some(100), 2048, CHAR_BLOCK_LEN);
+        let d = build(&spec, Some(100), 2048, MEMASLAP_BLOCK_LEN);
         assert!(d.iter().all(|s| s.value_len == 100));
     }
 
@@ -324,8 +380,8 @@ mod tests {
     #[test]
     fn seeded_and_shuffled() {
         let spec = parse_cfg("key\n16 250 1\nvalue\n1 5000 1\n").expect("valid");
-        let a = build(&spec, None, 2048, CHAR_BLOCK_LEN);
-        let b = build(&spec, None, 2048, CHAR_BLOCK_LEN);
+        let a = build(&spec, None, 2048, MEMASLAP_BLOCK_LEN);
+        let b = build(&spec, None, 2048, MEMASLAP_BLOCK_LEN);
         assert_eq!(a, b);
         // Offsets are no longer in slot order after the shuffle.
         assert!(a
@@ -335,7 +391,7 @@ mod tests {
             &spec,
             None,
             2048,
-            CHAR_BLOCK_LEN,
+            MEMASLAP_BLOCK_LEN,
             &mut fastrand::Rng::with_seed(1),
         );
         assert_ne!(a, c);

@@ -7,8 +7,9 @@
 //! - [`cfg_file`]: the `-F` config text → [`WorkloadSpec`] ([`parse_cfg`]).
 //! - [`spec`]: [`WorkloadSpec`], [`SizeRange`], memaslap's default, the
 //!   average sizes behind the nominal `Net(M/s)` column.
-//! - [`charblock`]: [`CharBlock`], the 10 MiB of random printable characters
-//!   that key suffixes and values are sliced from; shared read-only.
+//! - [`charblock`]: [`CharBlock`], the random printable characters that key
+//!   suffixes and values are sliced from (sized by [`char_block_len`]); shared
+//!   read-only.
 //! - [`distribution`]: [`build_distribution`], the per-slot key length, value
 //!   length and suffix offset shared by every window.
 //!
@@ -20,7 +21,7 @@
 //!   warm-up.
 //!
 //! Typical use: parse or default a spec, `validate` it, generate one
-//! `CharBlock`, build one distribution for `-w` slots, then give each
+//! `CharBlock` of [`char_block_len`] bytes, build one distribution for `-w` slots, then give each
 //! concurrency `Window::new(params, &distribution, shard, conn)` and a seeded
 //! `fastrand::Rng`, and loop on `next_op` / `write_key` / `value` /
 //! `on_set_done`.
@@ -37,8 +38,8 @@ pub mod window;
 pub use cfg_file::{
     parse_cfg, parse_cfg_file, CfgError, CfgErrorKind, ParsedCfg, Section, MEMASLAP_DEFAULT_CFG,
 };
-pub use charblock::{CharBlock, ALPHABET, CHAR_BLOCK_LEN};
-pub use distribution::{build_distribution, SlotShape, UNIT_SLOTS};
+pub use charblock::{CharBlock, ALPHABET, CHAR_BLOCK_OFFSETS};
+pub use distribution::{build_distribution, char_block_len, SlotShape, UNIT_SLOTS};
 pub use key::{KeyPrefix, MAX_SHARDS, PREFIX_LEN};
 pub use keyspace::{zipf_share, KeyDist, KeySampler, KeySpace, MAX_KEYS, MAX_ZIPF_THETA};
 pub use placement::{Member, Placement};

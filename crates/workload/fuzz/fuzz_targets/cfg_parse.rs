@@ -10,7 +10,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use shardslap_workload::{build_distribution, parse_cfg, CfgErrorKind, CHAR_BLOCK_LEN, UNIT_SLOTS};
+use shardslap_workload::{build_distribution, char_block_len, parse_cfg, CfgErrorKind, UNIT_SLOTS};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -21,7 +21,8 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(spec.validate(), Ok(()), "{spec:?}");
             assert!(!spec.keys.is_empty() && !spec.values.is_empty());
             let mut rng = fastrand::Rng::with_seed(u64::from(data.len() as u32));
-            let slots = build_distribution(&spec, None, UNIT_SLOTS + 1, CHAR_BLOCK_LEN, &mut rng);
+            let block_len = char_block_len(&spec, None);
+            let slots = build_distribution(&spec, None, UNIT_SLOTS + 1, block_len, &mut rng);
             assert_eq!(slots.len(), UNIT_SLOTS + 1);
         }
         Err(err) => {
