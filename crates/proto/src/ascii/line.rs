@@ -29,7 +29,7 @@ pub(super) enum Line<'a> {
 /// Looks for the line starting at `buf[0]`, scanning at most [`MAX_LINE_LEN`] bytes.
 pub(super) fn line_at(buf: &[u8]) -> Line<'_> {
     let window = &buf[..buf.len().min(MAX_LINE_LEN)];
-    match window.iter().position(|&b| b == b'\n') {
+    match memchr::memchr(b'\n', window) {
         Some(nl) => Line::Complete {
             line: strip_cr(&window[..nl]),
             next: nl + 1,
@@ -43,7 +43,7 @@ pub(super) fn line_at(buf: &[u8]) -> Line<'_> {
 
 /// Splits off the first line of an already validated region: `(line, offset past its \n)`.
 pub(super) fn split_line(buf: &[u8]) -> Option<(&[u8], usize)> {
-    let nl = buf.iter().position(|&b| b == b'\n')?;
+    let nl = memchr::memchr(b'\n', buf)?;
     Some((strip_cr(&buf[..nl]), nl + 1))
 }
 
@@ -212,7 +212,7 @@ pub(super) fn parse_u64(digits: &[u8]) -> Option<u64> {
 /// Splits off the first space-separated token: `(token, rest with leading spaces removed)`.
 pub(super) fn first_token(s: &[u8]) -> (&[u8], &[u8]) {
     let s = trim_spaces(s);
-    let end = s.iter().position(|&b| b == b' ').unwrap_or(s.len());
+    let end = memchr::memchr(b' ', s).unwrap_or(s.len());
     (&s[..end], trim_spaces(&s[end..]))
 }
 
