@@ -78,13 +78,10 @@ impl HdrLog {
             .unwrap_or_else(|| unix_now_s() - sample.elapsed_secs);
         let start_s = sample.elapsed_secs - sample.period_secs;
         let ops = &sample.period.ops;
+        let total = ops.total();
         let result = self.header_once(base).and_then(|()| {
             self.intervals(
-                [
-                    ops.get.histogram(),
-                    ops.set.histogram(),
-                    ops.total.histogram(),
-                ],
+                [ops.get.histogram(), ops.set.histogram(), total.histogram()],
                 start_s,
                 sample.period_secs,
             )
@@ -106,7 +103,7 @@ impl HdrLog {
         let tail = [
             tail_of(&totals.get, &self.logged.get),
             tail_of(&totals.set, &self.logged.set),
-            tail_of(&totals.total, &self.logged.total),
+            tail_of(&totals.total(), &self.logged.total()),
         ];
         let result = self.header_once(base).and_then(|()| {
             if let [Some(get), Some(set), Some(total)] = &tail {

@@ -49,10 +49,10 @@ impl ProgressLine {
         if !self.enabled {
             return;
         }
-        let total = &sample.period.ops.total;
+        let total = sample.period.ops.total();
         let status = Status {
             elapsed_s: sample.elapsed_secs,
-            ops_done: sample.global.ops.total.count(),
+            ops_done: sample.global.ops.total_count(),
             ops_per_s: if sample.period_secs > 0.0 {
                 total.count() as f64 / sample.period_secs
             } else {

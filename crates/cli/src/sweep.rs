@@ -88,7 +88,7 @@ pub fn main(sweep_args: SweepArgs) -> anyhow::Result<ExitCode> {
             shards: cfg.shards,
             concurrency: cfg.concurrency,
             duration_s: report.duration.as_secs_f64(),
-            ops: report.totals.ops.total.count(),
+            ops: report.totals.ops.total_count(),
             client_cpu_s,
         });
         println!("{}", step_line(step));

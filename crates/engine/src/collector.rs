@@ -182,7 +182,7 @@ impl<'c> Collector<'c> {
             } => {
                 self.shards[shard].merge(&stats);
                 self.remainder.merge(&stats);
-                self.remainder_shard_ops[shard] = stats.ops.total.count();
+                self.remainder_shard_ops[shard] = stats.ops.total_count();
                 self.done[shard] = true;
                 self.ended = Some(self.ended.map_or(ended, |e| e.max(ended)));
                 self.emit_complete_periods(observer);
@@ -223,7 +223,7 @@ impl<'c> Collector<'c> {
                 let Some(stats) = stats else {
                     continue;
                 };
-                shard_ops[shard] = stats.ops.total.count();
+                shard_ops[shard] = stats.ops.total_count();
                 self.shards[shard].merge(&stats);
                 match period.as_mut() {
                     None => period = Some(stats),
@@ -295,7 +295,7 @@ impl<'c> Collector<'c> {
                 if let Some(stats) = stats {
                     self.shards[shard].merge(&stats);
                     self.remainder.merge(&stats);
-                    self.remainder_shard_ops[shard] += stats.ops.total.count();
+                    self.remainder_shard_ops[shard] += stats.ops.total_count();
                 }
             }
         }
@@ -304,7 +304,7 @@ impl<'c> Collector<'c> {
         let duration = ended - start;
         // What shards measured after their last full period: a final, partial point.
         let remainder = std::mem::replace(&mut self.remainder, ShardStats::new(0, 0));
-        if remainder.ops.total.count() > 0 {
+        if remainder.ops.total_count() > 0 {
             let last = self.period * self.next_period as u32;
             let length = duration.saturating_sub(last);
             let shard_ops = std::mem::take(&mut self.remainder_shard_ops);
@@ -355,7 +355,7 @@ mod tests {
     impl RunObserver for Seen {
         fn on_period(&mut self, sample: &PeriodSample<'_>) {
             self.periods
-                .push((sample.period.ops.total.count(), sample.elapsed_secs));
+                .push((sample.period.ops.total().count(), sample.elapsed_secs));
         }
     }
 
@@ -431,12 +431,12 @@ mod tests {
             assert_eq!(back.len(), 2, "shard {shard}");
             for stats in back {
                 assert_eq!(stats.shard, shard);
-                assert_eq!(stats.ops.total.count(), 0);
+                assert_eq!(stats.ops.total().count(), 0);
                 assert_eq!(stats.counters, Counters::default());
             }
         }
         let report = collector.finish(info());
-        assert_eq!(report.totals.ops.total.count(), 7);
+        assert_eq!(report.totals.ops.total().count(), 7);
     }
 
     #[test]
@@ -463,7 +463,7 @@ mod tests {
             .map(|p| p.shard_ops.clone())
             .collect();
         assert_eq!(shard_ops, vec![vec![10, 1], vec![20, 2]]);
-        assert_eq!(report.totals.ops.total.count(), 33);
+        assert_eq!(report.totals.ops.total().count(), 33);
     }
 
     #[test]
@@ -524,8 +524,8 @@ mod tests {
         let last = report.timeseries.last().expect("a final point");
         assert_eq!(last.t_s, 1.5);
         assert_eq!(last.shard_ops, vec![3, 4]);
-        assert_eq!(report.totals.ops.total.count(), 17);
-        assert_eq!(report.shards[1].ops.total.count(), 9);
+        assert_eq!(report.totals.ops.total().count(), 17);
+        assert_eq!(report.shards[1].ops.total().count(), 9);
         assert_eq!(report.started_at_unix_s, 1_700_000_000.0);
     }
 

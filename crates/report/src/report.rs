@@ -99,7 +99,7 @@ impl From<&OpStats> for OpSummary {
         Self {
             get: LatencySummary::numbers(&ops.get),
             set: LatencySummary::numbers(&ops.set),
-            total: LatencySummary::from(&ops.total),
+            total: LatencySummary::from(&ops.total()),
         }
     }
 }

@@ -45,7 +45,7 @@ pub fn result_file(report: &Report) -> ResultFile {
             extra: Extra::new(),
         },
         totals: ops_object(&report.totals.ops, secs),
-        service: (report.totals.service.total.count() > 0)
+        service: (report.totals.service.total_count() > 0)
             .then(|| ops_object(&report.totals.service, secs)),
         rate: RateCheck::of(report)
             .map(|rate| RateSection::of(rate.requested_per_sec, rate.achieved_per_sec)),
@@ -83,7 +83,7 @@ fn ops_object(ops: &OpStats, secs: f64) -> OpsObject {
     OpsObject {
         get: op_entry(&ops.get, secs),
         set: op_entry(&ops.set, secs),
-        total: op_entry(&ops.total, secs),
+        total: op_entry(&ops.total(), secs),
         extra: Extra::new(),
     }
 }
@@ -385,10 +385,11 @@ mod tests {
     fn hdr_round_trips() {
         let r = two_shard_report();
         let v = file_json(&r);
+        let total = r.totals.ops.total();
         for (op, stats) in [
             ("get", &r.totals.ops.get),
             ("set", &r.totals.ops.set),
-            ("total", &r.totals.ops.total),
+            ("total", &total),
         ] {
             let hist = decode_hdr(v["totals"][op]["hdr"].as_str().unwrap()).unwrap();
             let original = stats.histogram();
