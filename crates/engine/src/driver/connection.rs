@@ -111,8 +111,8 @@ pub(crate) struct Connection {
     pub(crate) concurrency: usize,
     pub(crate) state: LinkState,
     pub(crate) pending: Pending,
-    /// The socket, while there is one.
-    pub(crate) fd: Option<std::os::fd::OwnedFd>,
+    /// The socket, while there is one; closed through the ring ([`crate::uring::Ring::close`]).
+    pub(crate) socket: Option<crate::uring::Socket>,
     pub(crate) retry: Option<Retry>,
     /// Why a recycled connection was lost: the concurrency's fault if it cannot reconnect.
     pub(crate) lost_reason: Option<String>,
@@ -158,7 +158,7 @@ impl Connection {
             concurrency,
             state: LinkState::Down,
             pending: Pending::default(),
-            fd: None,
+            socket: None,
             retry: None,
             lost_reason: None,
             setup_failure: None,

@@ -24,7 +24,7 @@ use std::sync::mpsc::Sender;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use io_uring::{opcode, types};
+use io_uring::opcode;
 use shardslap_config::{Behaviour, Pick};
 use shardslap_proto::MAX_KEY_LEN;
 use shardslap_workload::{Op, OpKind};
@@ -34,7 +34,7 @@ use crate::pacer;
 use crate::request::{self, ByServer, Expect, Failure, Sent};
 use crate::shard::{self, ExitGuard, ShardInputs, ShardMsg, WARMUP_PROGRESS_EVERY};
 use crate::shard_state::ShardState;
-use crate::uring::{Completion, Gather, OpTag, Ring, Token};
+use crate::uring::{on_socket, Completion, Gather, OpTag, Ring, Socket, Token};
 use crate::RunControl;
 
 use concurrency::{Concurrency, Draw, DrawLimits, Phase};
@@ -854,15 +854,13 @@ impl Driver {
         // SAFETY: `fd` is a fresh descriptor nobody else owns.
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };
         set_nodelay(&fd);
+        let socket = self.ring.adopt(connection, fd);
         let sockaddr = &self.sockaddrs[connection];
-        let entry = opcode::Connect::new(
-            types::Fd(fd.as_raw_fd()),
-            (&raw const sockaddr.storage).cast(),
-            sockaddr.len,
-        )
-        .build();
+        let (storage, len) = ((&raw const sockaddr.storage).cast(), sockaddr.len);
+        let entry =
+            on_socket!(socket.name(), target => opcode::Connect::new(target, storage, len)).build();
         let conn = &mut self.connections[connection];
-        conn.fd = Some(fd);
+        conn.socket = Some(socket);
         conn.state = LinkState::Connecting {
             deadline: now + self.settings.behaviour.timeout,
         };
@@ -893,8 +891,8 @@ impl Driver {
                 self.link_up(connection, now);
             }
             LinkState::Connecting { .. } => {
-                conn.fd = None;
                 conn.state = LinkState::Down;
+                self.close_socket(connection);
                 self.connect_failed(connection, io::Error::from_raw_os_error(-result), now);
             }
             LinkState::Closing { .. } => self.finish_close_if_idle(connection, now),
@@ -955,8 +953,8 @@ impl Driver {
     /// A connection could not be set up (connect or TLS handshake): as [`Self::connect_failed`].
     fn setup_failed(&mut self, connection: usize, error: LinkError, now: Instant) {
         let reconnect = self.settings.behaviour.reconnect;
+        self.close_socket(connection);
         let conn = &mut self.connections[connection];
-        conn.fd = None;
         conn.state = LinkState::Down;
         let index = conn.concurrency;
         match conn.retry.as_mut() {
@@ -976,14 +974,14 @@ impl Driver {
 
     fn arm_recv(&mut self, connection: usize) {
         let conn = &mut self.connections[connection];
-        let Some(fd) = conn.fd.as_ref().map(AsRawFd::as_raw_fd) else {
+        let Some(socket) = conn.socket.as_ref().map(Socket::name) else {
             return;
         };
         let (buf, len) = conn.recv_target();
         conn.pending.recv = true;
         // The socket was just drained (or just connected): poll before the first attempt
         // instead of trying a receive that would only fail.
-        let entry = opcode::Recv::new(types::Fd(fd), buf, len)
+        let entry = on_socket!(socket, target => opcode::Recv::new(target, buf, len))
             .ioprio(RECVSEND_POLL_FIRST)
             .build();
         // SAFETY: the buffer belongs to the connection, which neither moves nor resizes it
@@ -1159,11 +1157,11 @@ impl Driver {
 
     fn push_send(&mut self, connection: usize, buf: *const u8, len: u32) {
         let conn = &mut self.connections[connection];
-        let Some(fd) = conn.fd.as_ref().map(AsRawFd::as_raw_fd) else {
+        let Some(socket) = conn.socket.as_ref().map(Socket::name) else {
             conn.pending.send = false; // No socket (cannot happen while up): nothing to send.
             return;
         };
-        let entry = opcode::Send::new(types::Fd(fd), buf, len)
+        let entry = on_socket!(socket, target => opcode::Send::new(target, buf, len))
             .flags(libc::MSG_NOSIGNAL)
             .build();
         // SAFETY: the bytes are the connection's send buffer, left untouched while
@@ -1292,9 +1290,9 @@ impl Driver {
     fn begin_close(&mut self, connection: usize, next: AfterClose, now: Instant) {
         let conn = &mut self.connections[connection];
         conn.state = LinkState::Closing { next };
-        if let Some(fd) = &conn.fd {
+        if let Some(socket) = &conn.socket {
             // SAFETY: shutdown(2) on a descriptor the connection owns; errors are harmless.
-            unsafe { libc::shutdown(fd.as_raw_fd(), libc::SHUT_RDWR) };
+            unsafe { libc::shutdown(socket.raw_fd(), libc::SHUT_RDWR) };
         }
         let pending = conn.pending;
         for (held, op) in [
@@ -1323,9 +1321,9 @@ impl Driver {
         if conn.pending.any() {
             return;
         }
-        conn.fd = None;
         conn.state = LinkState::Down;
         conn.reset_buffers();
+        self.close_socket(connection);
         match next {
             AfterClose::Recycle => self.start_connect(connection, now),
             AfterClose::StayDown => {}
@@ -1340,6 +1338,13 @@ impl Driver {
                 };
                 self.setup_failed(connection, error, now);
             }
+        }
+    }
+
+    /// Closes the socket of `connection`, if it has one; nothing of it may be in flight.
+    fn close_socket(&mut self, connection: usize) {
+        if let Some(socket) = self.connections[connection].socket.take() {
+            self.ring.close(socket);
         }
     }
 
