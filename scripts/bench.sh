@@ -6,7 +6,8 @@
 # For each tool it reports ops/s, client CPU µs per op (user and system, from the child's
 # rusage), syscalls per op (a separate run under strace, when strace is installed), max RSS
 # and p99. Output: markdown tables on stdout (docs/performance.md holds a copy), with one of
-# the data path's targets against the run's medians.
+# the data path's targets against the run's medians and, for each ratio to memaslap, the range
+# of that ratio over the rounds (how far this machine's noise moves it within one run).
 #
 # Usage: scripts/bench.sh [--secs N] [--rounds N] [--server-cpu N] [--client-cpus LIST]
 #                         [--scenarios default,pipeline,tls,scaling]
