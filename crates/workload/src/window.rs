@@ -245,21 +245,40 @@ impl ItemWindow {
         op
     }
 
-    /// Asks the CPU to fetch the item, and its slot's shape, that the next GET will read if
-    /// nothing else draws from `rng` first. The window's items are megabytes spread over random
-    /// slots, so reading one is a cache miss; fetched now, it overlaps the wait for the reply
-    /// instead of stalling the next request (perf: the miss was most of `next_op` and of
-    /// `key_parts`). A wrong guess (a SET comes next, or the cursor moved) costs a fetch and
-    /// changes nothing: `rng` is not advanced.
+    /// Asks the CPU to fetch the items, and their slots' shapes, that the next two GETs will
+    /// read if nothing else draws from `rng` first. The window's items are megabytes spread over
+    /// random slots, so reading one is a cache miss; fetched now, it overlaps the wait for the
+    /// reply instead of stalling a later request (perf: the miss was most of `next_op` and of
+    /// `key_parts`). Two ahead, so that [`Self::prefetch_next_key`] finds the next GET's item
+    /// already here. A wrong guess (the cursor moved, `-o` drew a slot) costs a fetch and
+    /// changes nothing: `rng` is not advanced. (A SET of the cursor slot draws nothing.)
     fn prefetch_next_get(&self, rng: &fastrand::Rng) {
-        let slot = self.upcoming_get_slot(rng);
-        prefetch(&self.items[slot]);
-        prefetch(&self.shapes[slot]);
+        let [next, after] = self.upcoming_get_slots(rng);
+        for slot in [next, after] {
+            prefetch(&self.items[slot]);
+            prefetch(&self.shapes[slot]);
+        }
     }
 
-    /// The slot the next GET reads, if it draws from `rng` in this state.
-    fn upcoming_get_slot(&self, rng: &fastrand::Rng) -> usize {
-        self.get_slot(&mut rng.clone())
+    /// Asks the CPU to fetch the key suffix the next GET will copy out of `block`: a random
+    /// place in it, so a miss too. The next GET's item was fetched one op earlier (see
+    /// [`Self::prefetch_next_get`]), so reading its offset here is cheap.
+    pub fn prefetch_next_key(&self, rng: &fastrand::Rng, block: &CharBlock) {
+        let [slot, _] = self.upcoming_get_slots(rng);
+        let start = self.items[slot].suffix_offset as usize;
+        let suffix_len = self.key_len(slot) - PREFIX_LEN;
+        if let Some(suffix) = block.as_slice().get(start..start + suffix_len) {
+            if let (Some(first), Some(last)) = (suffix.first(), suffix.last()) {
+                prefetch(first);
+                prefetch(last);
+            }
+        }
+    }
+
+    /// The slots of the next two GETs, if they draw from `rng` in this state.
+    fn upcoming_get_slots(&self, rng: &fastrand::Rng) -> [usize; 2] {
+        let mut ahead = rng.clone();
+        [self.get_slot(&mut ahead), self.get_slot(&mut ahead)]
     }
 
     fn choose_op(&mut self, rng: &mut fastrand::Rng) -> Op {
@@ -592,6 +611,14 @@ impl Window {
         each!(self, w => w.on_set_done(slot, stored, now_secs))
     }
 
+    /// A hint only: fetches the key suffix the next GET drawn from `rng` will copy out of
+    /// `block` (memaslap's window; a key space's windows fetch nothing).
+    pub fn prefetch_next_key(&self, rng: &fastrand::Rng, block: &CharBlock) {
+        if let Window::Items(w) = self {
+            w.prefetch_next_key(rng, block);
+        }
+    }
+
     /// SETs to make before the clock starts (memaslap's warm-up, or `--prefill`).
     pub fn warmup_len(&self) -> usize {
         each!(self, w => w.warmup_len())
@@ -766,28 +793,40 @@ mod tests {
     }
 
     #[test]
-    fn the_prefetched_slot_is_the_one_the_next_get_reads_once_the_window_has_wrapped() {
+    fn the_prefetched_slots_are_the_ones_the_next_two_gets_read_once_the_window_has_wrapped() {
         let spec = WorkloadSpec::memaslap_default();
         let mut f = fixture(&spec, 64);
         let Window::Items(mut w) = Window::new(params(64, &spec), &f.distribution, 0, 0) else {
             unreachable!("Window::new makes an item window");
         };
-        let (mut gets, mut guessed) = (0, 0);
+        let (mut gets, mut guessed, mut pairs, mut guessed_two_ahead) = (0, 0, 0, 0);
+        // The guess two ahead made before the previous op, if that op was a GET.
+        let mut after_previous_get = None;
         for i in 0..10_000 {
-            let guess = w.upcoming_get_slot(&f.rng);
+            let guess = w.upcoming_get_slots(&f.rng);
             let op = w.next_op(&mut f.rng);
             match op.kind {
-                OpKind::Set => w.on_set_done(op.slot, true, 1),
+                OpKind::Set => {
+                    w.on_set_done(op.slot, true, 1);
+                    after_previous_get = None;
+                }
                 // After the first pass a GET's slot is uniform over the window: always the guess.
                 OpKind::Get if i > 640 => {
                     gets += 1;
-                    guessed += usize::from(op.slot == guess);
+                    guessed += usize::from(op.slot == guess[0]);
+                    if let Some(after) = after_previous_get {
+                        pairs += 1;
+                        guessed_two_ahead += usize::from(op.slot == after);
+                    }
+                    after_previous_get = Some(guess[1]);
                 }
                 OpKind::Get => {}
             }
         }
         assert!(gets > 8000, "{gets} GETs");
         assert_eq!(guessed, gets);
+        assert!(pairs > 7000, "{pairs} GET pairs");
+        assert_eq!(guessed_two_ahead, pairs);
     }
 
     #[test]

@@ -8,7 +8,7 @@
 
 use std::time::Instant;
 
-use shardslap_workload::{Op, OpKind, Window};
+use shardslap_workload::{CharBlock, Op, OpKind, Window};
 
 use crate::pacer::Pacer;
 use crate::request;
@@ -116,6 +116,11 @@ impl Concurrency {
     /// Its RNG (for `-p`'s random choice of connection).
     pub(crate) fn rng(&mut self) -> &mut fastrand::Rng {
         &mut self.rng
+    }
+
+    /// A hint only: fetches the key suffix of the GET this concurrency will draw next.
+    pub(crate) fn prefetch_next_key(&self, block: &CharBlock) {
+        self.window.prefetch_next_key(&self.rng, block);
     }
 
     /// Requests sent and not yet answered.

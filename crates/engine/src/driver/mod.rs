@@ -612,6 +612,8 @@ impl Driver {
         let measured = conc.measuring();
         let due = conc.issued(1);
         conn.push_request(index, ops_buf, sent, due, measured);
+        // While this request is out, the next one's key comes into the cache.
+        conc.prefetch_next_key(block);
         self.mark_dirty(connection);
         true
     }
