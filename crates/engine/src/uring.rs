@@ -98,7 +98,7 @@ impl Socket {
         self.name
     }
 
-    /// The descriptor, for the calls that are not the ring's (`shutdown`, `setsockopt`).
+    /// The descriptor, for the calls that are not the ring's (`shutdown`).
     pub(crate) fn raw_fd(&self) -> RawFd {
         self.fd.as_raw_fd()
     }

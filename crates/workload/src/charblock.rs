@@ -7,8 +7,9 @@
 //! [`crate::distribution::char_block_len`]): 1 MiB of start offsets still gives
 //! every value of a window its own bytes, and a block that fits the client's
 //! cache spares each request the cache and TLB misses of copying a key and a
-//! value out of a random place in 10 MiB (measured: about 0.2 µs of client CPU
-//! per request, and 9 MiB of RSS). What the server stores and sends is the same:
+//! value out of a random place in 10 MiB (measured with perf: `memmove` fell
+//! from 433 to 262 ns per request; max RSS from 22.2 to about 16 MiB). What the
+//! server stores and sends is the same:
 //! the lengths, the alphabet and the key prefixes do not depend on the block's
 //! length.
 

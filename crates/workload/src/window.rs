@@ -264,14 +264,11 @@ impl ItemWindow {
     /// place in it, so a miss too. The next GET's item was fetched one op earlier (see
     /// [`Self::prefetch_next_get`]), so reading its offset here is cheap.
     pub fn prefetch_next_key(&self, rng: &fastrand::Rng, block: &CharBlock) {
-        let [slot, _] = self.upcoming_get_slots(rng);
-        let start = self.items[slot].suffix_offset as usize;
-        let suffix_len = self.key_len(slot) - PREFIX_LEN;
-        if let Some(suffix) = block.as_slice().get(start..start + suffix_len) {
-            if let (Some(first), Some(last)) = (suffix.first(), suffix.last()) {
-                prefetch(first);
-                prefetch(last);
-            }
+        let slot = self.get_slot(&mut rng.clone());
+        let suffix = self.key_suffix(slot, block);
+        if let (Some(first), Some(last)) = (suffix.first(), suffix.last()) {
+            prefetch(first);
+            prefetch(last);
         }
     }
 
@@ -462,15 +459,15 @@ impl ItemWindow {
     /// The key of `slot` in its two parts: the prefix's characters and the suffix, a slice
     /// of `block` (so a caller can send or compare it without copying it first).
     pub fn key_parts<'b>(&self, slot: usize, block: &'b CharBlock) -> ([u8; PREFIX_LEN], &'b [u8]) {
-        let item = &self.items[slot];
-        let key_len = self.key_len(slot);
         let mut prefix = [0u8; PREFIX_LEN];
-        KeyPrefix::new(self.shard, self.conn, item.key_counter).write(&mut prefix);
-        let start = item.suffix_offset as usize;
-        (
-            prefix,
-            &block.as_slice()[start..start + key_len - PREFIX_LEN],
-        )
+        KeyPrefix::new(self.shard, self.conn, self.items[slot].key_counter).write(&mut prefix);
+        (prefix, self.key_suffix(slot, block))
+    }
+
+    /// The key suffix of `slot`: a slice of `block` from the item's suffix offset.
+    fn key_suffix<'b>(&self, slot: usize, block: &'b CharBlock) -> &'b [u8] {
+        let start = self.items[slot].suffix_offset as usize;
+        &block.as_slice()[start..start + self.key_len(slot) - PREFIX_LEN]
     }
 
     /// The key prefix of `slot` (unique among live keys of all windows).
