@@ -200,10 +200,12 @@ def round_ratios(tool, baseline, per_op):
     return sorted(per_op(t) / per_op(b) for t, b in zip(tool.rows, baseline.rows))
 
 
-def targets_table(memaslap, shard, piped):
+def targets_table(memaslap, shard, before, piped):
     """The data path's targets (docs/performance.md) against this run's medians, with the range
-    of the per-round ratios beside each ratio."""
-    m, s = summarize(memaslap), summarize(shard)
+    of the per-round ratios beside each ratio. `before` is the data path the ring replaced
+    (glommio's sockets, the fallback), run in the same rounds: "p99 not above today's" is judged
+    against it, because this machine's absolute p99 follows memcached's speed of the hour."""
+    m, s, b = summarize(memaslap), summarize(shard), summarize(before)
     cpu = lambda r: (r["user"] + r["sys"]) / r["ops"]
     server = lambda r: r["server"] / r["ops"]
     rate = lambda r: r["ops"] / r["secs"]
@@ -216,8 +218,13 @@ def targets_table(memaslap, shard, piped):
              round_ratios(shard, memaslap, rate)),
             ("max RSS ≤ memaslap's (MiB over)", s["rss"] - m["rss"], " MiB", lambda v: v <= 0,
              None),
-            # The p99 the development box measured before the ring (270–350 µs).
-            ("p99 not above 350 µs", s["p99"], " µs", lambda v: v <= 350, None)]
+            ("p99 not above the glommio path's in this run (×)",
+             None if s["p99"] is None or b["p99"] is None else s["p99"] / b["p99"], "×",
+             lambda v: v <= 1.0, round_ratios(shard, before, lambda r: r["p99"])),
+            # For reference: the p99 the box measured before the ring, on the morning the
+            # target was set (270–350 µs); it moves with the machine, so it is not the judge.
+            ("p99 (µs; 270–350 before the ring, that morning)", s["p99"], " µs",
+             lambda v: v <= 350, None)]
     if piped:
         rows.append(("--pipeline 16 CPU/op ≤ 0.55× memaslap's one-in-flight",
                      summarize(piped)["cpu"] / m["cpu"], "×", lambda v: v <= 0.55,
@@ -316,7 +323,7 @@ def main():
                     tool.run(args.secs, strace, server.pid)
             table("memaslap's default workload, -c 16, one client core", tools, memaslap)
             one_in_flight = summarize(memaslap)
-            baseline_tools = (memaslap, shard)
+            baseline_tools = (memaslap, shard, fallback)
         if "pipeline" in scenarios:
             tools = []
             if memtier:
