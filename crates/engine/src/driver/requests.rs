@@ -1,0 +1,281 @@
+//! The driver's request side: drawing and encoding each concurrency's next requests onto its
+//! connections, handing them to the ring at the end of a turn, and accounting the replies a
+//! connection has received.
+
+use std::cmp::Reverse;
+use std::time::Instant;
+
+use shardslap_config::Pick;
+use shardslap_workload::OpKind;
+
+use super::concurrency::Draw;
+use super::sockets::{refusal, Refusals};
+use super::{duration_ns, Driver};
+use crate::link::LinkError;
+use crate::request::{self, Expect, Sent};
+
+impl Driver {
+    /// Draws and encodes the next requests of every concurrency that may be able to send.
+    pub(super) fn fill(&mut self, now: Instant) {
+        while let Some(index) = self.ready.pop_front() {
+            self.queued[index] = false;
+            loop {
+                let limits = self.settings.limits;
+                match self.concurrencies[index].draw(limits, self.stopping, now) {
+                    Draw::Ready => {
+                        if !self.send_staged(index) {
+                            break; // No connection is up; a reconnect queues it again.
+                        }
+                    }
+                    Draw::NotDue(due) => {
+                        if !self.scheduled[index] {
+                            self.scheduled[index] = true;
+                            self.paced.push(Reverse((due, index)));
+                        }
+                        break;
+                    }
+                    Draw::Blocked | Draw::Exhausted => break,
+                }
+            }
+            let dropped = self.concurrencies[index].take_dropped();
+            if dropped > 0 {
+                let slot = self.concurrencies[index].shard;
+                self.shards[slot].state.stats.borrow_mut().counters.dropped += dropped;
+            }
+            self.note_progress(index);
+        }
+    }
+
+    /// Encodes the staged request of concurrency `index` into the connection it routes to;
+    /// false when none of its eligible connections is up.
+    pub(super) fn send_staged(&mut self, index: usize) -> bool {
+        if matches!(self.links[index].pick, Pick::ByKey(_)) {
+            return self.send_staged_by_key(index);
+        }
+        let kind = self.concurrencies[index]
+            .staged()
+            .first()
+            .map_or(OpKind::Get, |op| op.kind);
+        let Some(connection) = self.route(index, kind, None) else {
+            return false;
+        };
+        let Driver {
+            concurrencies,
+            connections,
+            shards,
+            ops_buf,
+            key_buf,
+            settings,
+            ..
+        } = self;
+        let conc = &mut concurrencies[index];
+        ops_buf.clear();
+        ops_buf.extend_from_slice(conc.staged());
+        let conn = &mut connections[connection];
+        let block = &shards[conc.shard].state.block;
+        let protocol = settings.behaviour.protocol;
+        let sent = request::encode(
+            protocol,
+            ops_buf,
+            &conc.window,
+            block,
+            key_buf,
+            conn.out_buf(),
+        );
+        let measured = conc.measuring();
+        let due = conc.issued(1);
+        conn.push_request(index, ops_buf, sent, due, measured);
+        // While this request is out, the next one's key comes into the cache.
+        conc.prefetch_next_key(block);
+        self.mark_dirty(connection);
+        true
+    }
+
+    /// `--distribution`: the staged request goes to the servers of its keys, one request per
+    /// server (a SET is one; a multi-get is split), each routed to a connection to that server
+    /// that is up. False, and nothing sent, when some server has none up.
+    pub(super) fn send_staged_by_key(&mut self, index: usize) -> bool {
+        let Pick::ByKey(placement) = &self.links[index].pick else {
+            return false;
+        };
+        let conc = &self.concurrencies[index];
+        let block = &self.shards[conc.shard].state.block;
+        self.by_server.split(
+            placement,
+            conc.staged(),
+            &conc.window,
+            block,
+            &mut self.key_buf,
+        );
+        self.group_connections.clear();
+        for group in 0..self.by_server.len() {
+            let (server, ops) = self.by_server.group(group);
+            let kind = ops.first().map_or(OpKind::Get, |op| op.kind);
+            match self.route(index, kind, Some(server)) {
+                Some(connection) => self.group_connections.push(connection),
+                None => return false,
+            }
+        }
+        let Driver {
+            concurrencies,
+            connections,
+            shards,
+            key_buf,
+            settings,
+            by_server,
+            group_connections,
+            ..
+        } = self;
+        let conc = &mut concurrencies[index];
+        let block = &shards[conc.shard].state.block;
+        let measured = conc.measuring();
+        let due = conc.issued(by_server.len());
+        let protocol = settings.behaviour.protocol;
+        for (group, &connection) in group_connections.iter().enumerate() {
+            let (_, ops) = by_server.group(group);
+            let conn = &mut connections[connection];
+            let sent = request::encode(protocol, ops, &conc.window, block, key_buf, conn.out_buf());
+            conn.push_request(index, ops, sent, due, measured);
+        }
+        for i in 0..self.group_connections.len() {
+            self.mark_dirty(self.group_connections[i]);
+        }
+        true
+    }
+
+    /// The connection for a request of `kind`, to `server` if given (`--distribution`): the
+    /// next (or, with `-p`, a random) eligible one that is up.
+    pub(super) fn route(
+        &mut self,
+        index: usize,
+        kind: OpKind,
+        server: Option<usize>,
+    ) -> Option<usize> {
+        let links = &mut self.links[index];
+        let candidates = match kind {
+            OpKind::Set => &links.set,
+            OpKind::Get => &links.get,
+        };
+        if candidates.is_empty() {
+            return None;
+        }
+        let first = match links.pick {
+            Pick::Random => self.concurrencies[index].rng().usize(0..candidates.len()),
+            Pick::InTurn | Pick::ByKey(_) => {
+                links.next = links.next.wrapping_add(1);
+                links.next % candidates.len()
+            }
+        };
+        (0..candidates.len())
+            .map(|i| candidates[(first + i) % candidates.len()])
+            .filter(|&position| server.map_or(true, |server| links.servers[position] == server))
+            .map(|position| links.connections[position])
+            .find(|&connection| self.connections[connection].is_up())
+    }
+
+    /// Hands the requests encoded this turn to the ring; `now` starts their latency.
+    pub(super) fn flush(&mut self, now: Instant) {
+        let mut dirty = std::mem::take(&mut self.dirty);
+        for &connection in &dirty {
+            self.is_dirty[connection] = false;
+            let conn = &mut self.connections[connection];
+            let send = conn.next_send(now);
+            let encrypted = conn.take_encrypted();
+            if encrypted > 0 {
+                let slot = self.concurrencies[conn.concurrency].shard;
+                let counters = &mut self.shards[slot].state.stats.borrow_mut().counters;
+                counters.written_bytes += encrypted;
+            }
+            if let Some((buf, len)) = send {
+                self.push_send(connection, buf, len);
+            }
+        }
+        dirty.clear();
+        self.dirty = dirty;
+    }
+
+    /// Accounts every whole reply the connection has received, oldest request first.
+    pub(super) fn take_replies(&mut self, connection: usize, now: Instant) {
+        let conn = &self.connections[connection];
+        let refused = conn
+            .unsolicited()
+            .and_then(|bytes| refusal(bytes, Refusals::Any))
+            .or_else(|| {
+                conn.first_bytes()
+                    .and_then(|bytes| refusal(bytes, Refusals::Limit))
+            });
+        if let Some(refusal) = refused {
+            let addr = self.connections[connection].addr;
+            self.fail(connection, refusal(addr), now);
+            return;
+        }
+        loop {
+            let Driver {
+                concurrencies,
+                connections,
+                shards,
+                ops_buf,
+                key_buf,
+                settings,
+                ..
+            } = self;
+            let conn = &mut connections[connection];
+            let index = conn.concurrency;
+            let conc = &mut concurrencies[index];
+            let state = &shards[conc.shard].state;
+            let protocol = settings.behaviour.protocol;
+            let (window, block) = (&conc.window, &state.block);
+            let result = conn.next_reply(ops_buf, |ops, reply, bytes| {
+                let expect = Expect {
+                    protocol,
+                    ops,
+                    window,
+                    block,
+                };
+                request::parse(expect, bytes, reply, key_buf, |key, expected, received| {
+                    state.notes.verify_failure(key, expected, received)
+                })
+            });
+            match result {
+                Ok(Some(done)) => {
+                    // Bytes are counted as the ring moves them (`on_send_done`).
+                    let sent = Sent {
+                        written: 0,
+                        ..done.sent
+                    };
+                    let latency_ns = done.measured.then(|| {
+                        let start = done.latency_start().unwrap_or(now);
+                        duration_ns(now.saturating_duration_since(start))
+                    });
+                    let mut stats = state.stats.borrow_mut();
+                    let outcome = done.outcome();
+                    if let (Some(_), Some(handed), true) = (done.due, done.handed, done.measured) {
+                        // Paced: the latency counts from the due time; this from the socket.
+                        let service_ns = duration_ns(now.saturating_duration_since(handed));
+                        request::record_service(&mut stats, done.sent.kind, service_ns, outcome);
+                    }
+                    request::account(
+                        &mut stats,
+                        &mut conc.window,
+                        ops_buf,
+                        sent,
+                        outcome,
+                        0,
+                        latency_ns,
+                    );
+                    drop(stats);
+                    conc.completed(ops_buf);
+                    let owner = done.concurrency;
+                    self.queue(owner);
+                    self.note_progress(owner);
+                }
+                Ok(None) => return,
+                Err(source) => {
+                    let addr = conn.addr;
+                    self.fail(connection, LinkError::Protocol { addr, source }, now);
+                    return;
+                }
+            }
+        }
+    }
+}
