@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Side-by-side client benchmark: shardslap vs memaslap (`memcaslap`, from libmemcached-tools)
-# and memtier_benchmark when it is on the PATH, against one memcached it starts itself, on the
-# same workload, alternated round by round so machine noise hits every tool alike.
+# and memtier_benchmark when it is on the PATH, against a memcached it starts itself, on the
+# same workload, alternated round by round so machine noise hits every tool alike. memcached is
+# restarted before every measured run, so each tool meets the same empty server (one server
+# kept across runs grows by every run, and doubles its hash table in whichever run crosses the
+# next threshold).
 #
 # For each tool it reports ops/s, client CPU µs per op (user and system, from the child's
 # rusage), syscalls per op (a separate run under strace, when strace is installed), max RSS

@@ -44,6 +44,30 @@ def start_memcached(cpu, port, tls=None):
     sys.exit(f"bench: memcached did not start on port {port}")
 
 
+class Server:
+    """The memcached a scenario measures against. `fresh()` restarts it before each measured
+    run, so every tool meets the same server: empty, its hash table at its first size, no
+    slab pages from earlier runs. One long-lived server grows by every run (each SETs tens of
+    thousands of new items), so its hash table doubles during whichever run crosses the next
+    threshold, and a run later in a round meets a bigger server than the one before it."""
+
+    def __init__(self, cpu, port, tls=None):
+        self.cpu, self.port, self.tls = cpu, port, tls
+        self.proc = start_memcached(cpu, port, tls)
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def fresh(self):
+        self.stop()
+        self.proc = start_memcached(self.cpu, self.port, self.tls)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait()
+
+
 def test_certificate(directory):
     """A CA and a certificate it signed for 127.0.0.1 (openssl), for the TLS scenario; returns
     (ca, cert, key). (A self-signed certificate is a CA, which TLS clients refuse as a leaf.)"""
@@ -102,16 +126,22 @@ def strace_calls(path):
 class Tool:
     """One client configuration in one scenario."""
 
-    def __init__(self, name, argv, parse, env=None):
-        self.name, self.argv, self.parse, self.env = name, argv, parse, env
+    def __init__(self, name, argv, parse, env=None, prepare=None):
+        """`prepare`: a command run against the fresh server before each measured run (not
+        measured), for a tool whose workload needs items stored first."""
+        self.name, self.argv, self.parse, self.env, self.prepare = name, argv, parse, env, prepare
         self.rows = []
 
-    def run(self, secs, strace, server_pid):
+    def run(self, secs, strace, server):
+        server.fresh()
+        if self.prepare:
+            subprocess.run(self.prepare, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           check=True)
         json_path = tempfile.mktemp(suffix=".json")
         argv = [a.replace("{secs}", str(secs)).replace("{json}", json_path) for a in self.argv]
-        server_before = process_cpu_s(server_pid)
+        server_before = process_cpu_s(server.pid)
         text, user, sys_, rss = run_measured(argv, env=self.env)
-        server_cpu = process_cpu_s(server_pid) - server_before
+        server_cpu = process_cpu_s(server.pid) - server_before
         ops, p50, p99 = self.parse(text, json_path, secs)
         syscalls = None
         if strace:
@@ -263,7 +293,7 @@ def tls_table(args, pin, first_cpu):
     with tempfile.TemporaryDirectory() as directory:
         ca, cert, key = test_certificate(directory)
         port, tls_port = free_port(), free_port()
-        server = start_memcached(args.server_cpu, port, tls=(tls_port, cert, key))
+        server = Server(args.server_cpu, port, tls=(tls_port, cert, key))
         try:
             common = ["-T", "1", "--cores", first_cpu, "-c", "16", "-t", "{secs}s", "-q",
                       "--json", "{json}"]
@@ -274,12 +304,11 @@ def tls_table(args, pin, first_cpu):
                           parse_shardslap)]
             for _ in range(args.rounds):
                 for tool in tools:
-                    tool.run(args.secs, False, server.pid)
+                    tool.run(args.secs, False, server)
             table("TLS (rustls) against plain TCP, memaslap's default workload, -c 16, one "
                   "client core, one memcached -Z", tools, tools[0])
         finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait()
+            server.stop()
 
 
 def main():
@@ -297,7 +326,7 @@ def main():
         sys.exit("bench: memcaslap not found (apt-get install libmemcached-tools)")
 
     port = free_port()
-    server = start_memcached(args.server_cpu, port)
+    server = Server(args.server_cpu, port)
     addr = f"127.0.0.1:{port}"
     pin = ["taskset", "-c", args.client_cpus]
     first_cpu = args.client_cpus.split(",")[0].split("-")[0]
@@ -320,7 +349,7 @@ def main():
             tools = [memaslap, shard, fallback]
             for _ in range(args.rounds):
                 for tool in tools:
-                    tool.run(args.secs, strace, server.pid)
+                    tool.run(args.secs, strace, server)
             table("memaslap's default workload, -c 16, one client core", tools, memaslap)
             one_in_flight = summarize(memaslap)
             baseline_tools = (memaslap, shard, fallback)
@@ -328,23 +357,24 @@ def main():
             tools = []
             if memtier:
                 # memaslap's workload GETs only stored items (hits); give memtier the same by
-                # storing its whole key range first, or its GETs would be cheap misses.
-                subprocess.run(pin + [
+                # storing its whole key range into each fresh server first, or its GETs would
+                # be cheap misses.
+                store_all = pin + [
                     memtier, "-s", "127.0.0.1", "-p", str(port), "-P", "memcache_text", "-t", "1",
                     "-c", "1", "--ratio=1:0", "--key-pattern=P:P", "--requests=allkeys",
-                    "-d", "1024", "--key-maximum=163840", "--hide-histogram"],
-                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+                    "-d", "1024", "--key-maximum=163840", "--hide-histogram"]
                 tools.append(Tool("memtier_benchmark --pipeline=16", pin + [
                     memtier, "-s", "127.0.0.1", "-p", str(port), "-P", "memcache_text", "-t", "1",
                     "-c", "16", "--pipeline=16", "--ratio=1:9", "-d", "1024",
-                    "--key-maximum=163840", "--test-time={secs}", "--hide-histogram"], parse_memtier))
+                    "--key-maximum=163840", "--test-time={secs}", "--hide-histogram"], parse_memtier,
+                    prepare=store_all))
             tools.append(Tool("shardslap --pipeline 16", pin + [
                 SHARDSLAP, "-s", addr, "-T", "1", "--cores", first_cpu, "-c", "16",
                 "--pipeline", "16", "-t", "{secs}s", "-q", "--json", "{json}"], parse_shardslap))
             try:
                 for _ in range(args.rounds):
                     for tool in tools:
-                        tool.run(args.secs, strace, server.pid)
+                        tool.run(args.secs, strace, server)
                 table("--pipeline 16, -c 16, one client core", tools, tools[0] if memtier else None)
                 piped_tool = tools[-1]
                 if one_in_flight:
@@ -365,11 +395,10 @@ def main():
                                      (2, "0-1"), (8, "0-1")]]
             for _ in range(args.rounds):
                 for tool in tools:
-                    tool.run(args.secs, False, server.pid)
+                    tool.run(args.secs, False, server)
             scaling_table(tools)
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait()
+        server.stop()
 
 
 if __name__ == "__main__":
