@@ -5,16 +5,53 @@
 use std::cmp::Reverse;
 use std::time::Instant;
 
-use shardslap_config::Pick;
-use shardslap_workload::OpKind;
+use shardslap_config::{Pick, Protocol};
+use shardslap_proto::MAX_KEY_LEN;
+use shardslap_workload::{Op, OpKind};
 
-use super::concurrency::Draw;
+use super::concurrency::{Concurrency, Draw};
+use super::connection::Connection;
 use super::sockets::{refusal, Refusals};
 use super::{duration_ns, Driver};
 use crate::link::LinkError;
 use crate::request::{self, Expect, Sent};
+use crate::shard_state::ShardState;
+
+/// What encoding one request or parsing one reply borrows from the driver at once: a
+/// connection, its concurrency, their shard's state and the driver's scratch buffers.
+struct Exchange<'a> {
+    conc: &'a mut Concurrency,
+    conn: &'a mut Connection,
+    state: &'a ShardState,
+    ops_buf: &'a mut Vec<Op>,
+    key_buf: &'a mut [u8; MAX_KEY_LEN],
+    protocol: Protocol,
+}
 
 impl Driver {
+    /// Borrows `connection`, its concurrency and their shard's state apart from each other.
+    fn exchange(&mut self, connection: usize) -> Exchange<'_> {
+        let Driver {
+            concurrencies,
+            connections,
+            shards,
+            ops_buf,
+            key_buf,
+            settings,
+            ..
+        } = self;
+        let conn = &mut connections[connection];
+        let conc = &mut concurrencies[conn.concurrency];
+        Exchange {
+            state: &shards[conc.shard].state,
+            conc,
+            conn,
+            ops_buf,
+            key_buf,
+            protocol: settings.behaviour.protocol,
+        }
+    }
+
     /// Draws and encodes the next requests of every concurrency that may be able to send.
     pub(super) fn fill(&mut self, now: Instant) {
         while let Some(index) = self.ready.pop_front() {
@@ -59,34 +96,25 @@ impl Driver {
         let Some(connection) = self.route(index, kind, None) else {
             return false;
         };
-        let Driver {
-            concurrencies,
-            connections,
-            shards,
-            ops_buf,
-            key_buf,
-            settings,
-            ..
-        } = self;
-        let conc = &mut concurrencies[index];
-        ops_buf.clear();
-        ops_buf.extend_from_slice(conc.staged());
-        let conn = &mut connections[connection];
-        let block = &shards[conc.shard].state.block;
-        let protocol = settings.behaviour.protocol;
+        // `route` picks among the concurrency's own connections.
+        debug_assert_eq!(self.connections[connection].concurrency, index);
+        let ex = self.exchange(connection);
+        ex.ops_buf.clear();
+        ex.ops_buf.extend_from_slice(ex.conc.staged());
+        let block = &ex.state.block;
         let sent = request::encode(
-            protocol,
-            ops_buf,
-            &conc.window,
+            ex.protocol,
+            ex.ops_buf,
+            &ex.conc.window,
             block,
-            key_buf,
-            conn.out_buf(),
+            ex.key_buf,
+            ex.conn.out_buf(),
         );
-        let measured = conc.measuring();
-        let due = conc.issued(1);
-        conn.push_request(index, ops_buf, sent, due, measured);
+        let measured = ex.conc.measuring();
+        let due = ex.conc.issued(1);
+        ex.conn.push_request(index, ex.ops_buf, sent, due, measured);
         // While this request is out, the next one's key comes into the cache.
-        conc.prefetch_next_key(block);
+        ex.conc.prefetch_next_key(block);
         self.mark_dirty(connection);
         true
     }
@@ -210,20 +238,14 @@ impl Driver {
             return;
         }
         loop {
-            let Driver {
-                concurrencies,
-                connections,
-                shards,
+            let Exchange {
+                conc,
+                conn,
+                state,
                 ops_buf,
                 key_buf,
-                settings,
-                ..
-            } = self;
-            let conn = &mut connections[connection];
-            let index = conn.concurrency;
-            let conc = &mut concurrencies[index];
-            let state = &shards[conc.shard].state;
-            let protocol = settings.behaviour.protocol;
+                protocol,
+            } = self.exchange(connection);
             let (window, block) = (&conc.window, &state.block);
             let result = conn.next_reply(ops_buf, |ops, reply, bytes| {
                 let expect = Expect {
