@@ -355,7 +355,7 @@ mod tests {
     impl RunObserver for Seen {
         fn on_period(&mut self, sample: &PeriodSample<'_>) {
             self.periods
-                .push((sample.period.ops.total().count(), sample.elapsed_secs));
+                .push((sample.period.ops.total_count(), sample.elapsed_secs));
         }
     }
 
@@ -431,12 +431,12 @@ mod tests {
             assert_eq!(back.len(), 2, "shard {shard}");
             for stats in back {
                 assert_eq!(stats.shard, shard);
-                assert_eq!(stats.ops.total().count(), 0);
+                assert_eq!(stats.ops.total_count(), 0);
                 assert_eq!(stats.counters, Counters::default());
             }
         }
         let report = collector.finish(info());
-        assert_eq!(report.totals.ops.total().count(), 7);
+        assert_eq!(report.totals.ops.total_count(), 7);
     }
 
     #[test]
@@ -463,7 +463,7 @@ mod tests {
             .map(|p| p.shard_ops.clone())
             .collect();
         assert_eq!(shard_ops, vec![vec![10, 1], vec![20, 2]]);
-        assert_eq!(report.totals.ops.total().count(), 33);
+        assert_eq!(report.totals.ops.total_count(), 33);
     }
 
     #[test]
@@ -524,8 +524,8 @@ mod tests {
         let last = report.timeseries.last().expect("a final point");
         assert_eq!(last.t_s, 1.5);
         assert_eq!(last.shard_ops, vec![3, 4]);
-        assert_eq!(report.totals.ops.total().count(), 17);
-        assert_eq!(report.shards[1].ops.total().count(), 9);
+        assert_eq!(report.totals.ops.total_count(), 17);
+        assert_eq!(report.shards[1].ops.total_count(), 9);
         assert_eq!(report.started_at_unix_s, 1_700_000_000.0);
     }
 

@@ -210,11 +210,8 @@ mod tests {
 
         // No spare yet: new statistics of the same shard and CPU.
         let first = state.stats.take();
-        assert_eq!(
-            (first.shard, first.cpu, first.ops.total().count()),
-            (3, 5, 1)
-        );
-        assert_eq!(state.stats.borrow().ops.total().count(), 0);
+        assert_eq!((first.shard, first.cpu, first.ops.total_count()), (3, 5, 1));
+        assert_eq!(state.stats.borrow().ops.total_count(), 0);
 
         // Three back at once (the main thread fell behind): one is used, two are freed.
         for _ in 0..3 {

@@ -145,7 +145,7 @@ pub(crate) fn point(t_s: f64, per_shard: &[&[Sample]]) -> TimePoint {
         for s in *samples {
             s.record_ops(&mut shard);
         }
-        shard_ops.push(shard.total().count());
+        shard_ops.push(shard.total_count());
         period.merge(&shard);
     }
     TimePoint {

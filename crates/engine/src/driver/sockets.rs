@@ -3,7 +3,7 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{FromRawFd, OwnedFd};
 use std::time::Instant;
 
 use io_uring::opcode;
@@ -32,8 +32,7 @@ impl Driver {
             return;
         }
         // SAFETY: `fd` is a fresh descriptor nobody else owns.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-        set_nodelay(&fd);
+        let fd = with_nodelay(unsafe { OwnedFd::from_raw_fd(fd) });
         let socket = self.ring.adopt(connection, fd);
         let sockaddr = &self.sockaddrs[connection];
         let (storage, len) = ((&raw const sockaddr.storage).cast(), sockaddr.len);
@@ -476,17 +475,11 @@ pub(super) fn refusal(
     Some(move |addr| LinkError::Refused { addr, reply, hint })
 }
 
-/// Sends each request at once: a load generator must not wait for Nagle.
-fn set_nodelay(fd: &OwnedFd) {
-    let one: libc::c_int = 1;
-    // SAFETY: setsockopt reads one c_int from a live local, on a descriptor we own.
-    unsafe {
-        libc::setsockopt(
-            fd.as_raw_fd(),
-            libc::IPPROTO_TCP,
-            libc::TCP_NODELAY,
-            (&raw const one).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        );
-    }
+/// Sends each request at once: a load generator must not wait for Nagle. (std's
+/// `set_nodelay` on the socket, which need not be connected yet; best effort, as before a
+/// failure here only delays requests.)
+fn with_nodelay(fd: OwnedFd) -> OwnedFd {
+    let stream = std::net::TcpStream::from(fd);
+    let _ = stream.set_nodelay(true);
+    stream.into()
 }
