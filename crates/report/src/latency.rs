@@ -130,7 +130,7 @@ impl LatencyStats {
         self.sum_us += t_us;
         self.sum_sq_us += u128::from(t_us) * u128::from(t_us);
         if t_us > 0 {
-            self.sum_ln_fixed += ln_fixed(t_us);
+            self.sum_ln_fixed += u128::from(ln_fixed(t_us));
         }
         self.sum_ns += u128::from(latency_ns);
         self.min_ns = self.min_ns.min(latency_ns);
@@ -410,9 +410,13 @@ fn new_histogram() -> Histogram<u64> {
     empty_histogram(HDR_SIGFIG)
 }
 
-fn ln_fixed(t_us: u64) -> u128 {
+/// `ln t_us` in fixed point, rounded to nearest. Called once per request: adding one half and
+/// truncating is `round` for these non-negative values without libm's call, and the result
+/// (below 45 × 2^40) fits a u64, whose conversion is one instruction where a u128's is a
+/// library call (perf: the two were a third of the record).
+fn ln_fixed(t_us: u64) -> u64 {
     // ln t >= 0 for t >= 1, so the float-to-int cast never truncates a sign.
-    ((t_us as f64).ln() * LN_FIXED_SCALE).round() as u128
+    ((t_us as f64).ln() * LN_FIXED_SCALE + 0.5) as u64
 }
 
 /// Raw accumulator values, for tests that rebuild memaslap's printed numbers.

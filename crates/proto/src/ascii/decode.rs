@@ -9,7 +9,7 @@ use super::line::{
     classify, could_become, data_block, first_token, line_at, parse_data_len, parse_value_header,
     unknown, Class, Keyword, Line, Pattern, AFTER_STAT, AFTER_VALUE, FIRST_LINE,
 };
-use super::response::{MetaKind, MetaResponse, Response, Stats, Values};
+use super::response::{MetaKind, MetaResponse, Response, Stats, Value, Values};
 use crate::error::{LineSnippet, ProtoError, MAX_LINE_LEN};
 
 /// A decoded response and the number of bytes it occupies at the start of the buffer.
@@ -49,7 +49,7 @@ pub fn decode(buf: &[u8]) -> Result<Decoded<'_>, ProtoError> {
         Keyword::Value => return decode_values(buf, line, args, next),
         Keyword::Stat => return decode_stats(buf, next),
         Keyword::Va => return decode_va(buf, line, args, next),
-        Keyword::End => Response::Values(Values::new(&buf[..next], 0, 0)),
+        Keyword::End => Response::Values(Values::new(&buf[..next], None, 0, 0)),
         Keyword::Stored => Response::Stored,
         Keyword::NotStored => Response::NotStored,
         Keyword::Exists => Response::Exists,
@@ -98,11 +98,22 @@ fn decode_values<'a>(
 ) -> Result<Decoded<'a>, ProtoError> {
     let mut count = 0;
     let mut total_data_len = 0;
+    let mut first = None;
     loop {
         let header = parse_value_header(line, args)?;
         let Some(pos) = data_block(buf, after, header.data_len)? else {
             return Ok(None);
         };
+        if count == 0 {
+            // `data_block` found the trailer past the data, so the data is all in `buf`.
+            let value = Value {
+                key: header.key,
+                flags: header.flags,
+                cas: header.cas,
+                data: &buf[after..after + header.data_len],
+            };
+            first = Some((value, pos));
+        }
         count += 1;
         total_data_len += header.data_len;
         let (next_line, next) = match line_at(&buf[pos..]) {
@@ -118,7 +129,7 @@ fn decode_values<'a>(
                 after = next;
             }
             Some(Class::Keyword(Keyword::End, _)) => {
-                let values = Values::new(&buf[..next], count, total_data_len);
+                let values = Values::new(&buf[..next], first, count, total_data_len);
                 return Ok(Some((Response::Values(values), next)));
             }
             _ => return Err(unknown(next_line)),

@@ -1,7 +1,8 @@
 //! Borrowed ASCII response types produced by [`decode`](super::decode).
 //!
 //! Multi-line responses (`VALUE` blocks, `STAT` lines) keep only the validated byte region and a
-//! count; their iterators re-parse that region lazily, so nothing is collected into a `Vec`.
+//! count (and `Values` the first block, as the decoder parsed it); their iterators re-parse the
+//! rest of that region lazily, so nothing is collected into a `Vec`.
 
 use std::fmt;
 
@@ -47,6 +48,9 @@ pub enum Response<'a> {
 pub struct Values<'a> {
     /// The whole validated reply: `VALUE` blocks then the `END` line.
     region: &'a [u8],
+    /// The first block as the decoder parsed it, and the offset in `region` just past it:
+    /// most replies hold one value, and iterating them parses nothing a second time.
+    first: Option<(Value<'a>, usize)>,
     /// Number of `VALUE` blocks in `region`.
     count: usize,
     /// Sum of the data lengths of the blocks, in bytes.
@@ -54,10 +58,18 @@ pub struct Values<'a> {
 }
 
 impl<'a> Values<'a> {
-    /// Wraps a region the decoder has already validated.
-    pub(super) fn new(region: &'a [u8], count: usize, total_data_len: usize) -> Self {
+    /// Wraps a region the decoder has already validated; `first` is its first block and the
+    /// offset past it (`None` for `END` alone).
+    pub(super) fn new(
+        region: &'a [u8],
+        first: Option<(Value<'a>, usize)>,
+        count: usize,
+        total_data_len: usize,
+    ) -> Self {
+        debug_assert_eq!(first.is_some(), count > 0);
         Self {
             region,
+            first,
             count,
             total_data_len,
         }
@@ -85,8 +97,13 @@ impl<'a> Values<'a> {
 
     /// The values in wire order.
     pub fn iter(&self) -> ValuesIter<'a> {
+        let (first, after) = match self.first {
+            Some((value, after)) => (Some(value), after),
+            None => (None, 0),
+        };
         ValuesIter {
-            rest: self.region,
+            first,
+            rest: self.region.get(after..).unwrap_or_default(),
             remaining: self.count,
         }
     }
@@ -136,7 +153,9 @@ pub struct Value<'a> {
 /// Iterator over the blocks of a [`Values`].
 #[derive(Debug, Clone)]
 pub struct ValuesIter<'a> {
-    /// Unread part of the validated region.
+    /// The first block, parsed already, until it is yielded.
+    first: Option<Value<'a>>,
+    /// Unread part of the validated region after the first block.
     rest: &'a [u8],
     /// Blocks not yet yielded.
     remaining: usize,
@@ -148,6 +167,10 @@ impl<'a> Iterator for ValuesIter<'a> {
     fn next(&mut self) -> Option<Value<'a>> {
         if self.remaining == 0 {
             return None;
+        }
+        if let Some(value) = self.first.take() {
+            self.remaining -= 1;
+            return Some(value);
         }
         // The region was validated by the decoder, so every step below succeeds; on the
         // impossible failure the iterator just ends.
