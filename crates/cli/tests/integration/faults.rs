@@ -147,9 +147,11 @@ fn slower_than_65ms(op_stats: Option<&OpsObject>) -> u64 {
 
 #[test]
 fn a_200ms_stall_is_one_late_request_per_connection_closed_but_every_scheduled_one_open() {
+    const STALL: Duration = Duration::from_millis(200);
+    const OPEN_LOOP_SECS: f64 = 3.0;
     let stall = || Fault::Stall {
         after_responses: 2000,
-        stall: Duration::from_millis(200),
+        stall: STALL,
     };
     // run_through runs -c 2: one late request per connection closed, per concurrency open.
     let (closed, injected) = run_through(stall(), &["-t", "2s"]);
@@ -166,7 +168,8 @@ fn a_200ms_stall_is_one_late_request_per_connection_closed_but_every_scheduled_o
     // room to catch up after the stall: at 2000/s a busy CI machine (1 ms round trips through
     // the proxy) had no headroom left and ended 6% short of the rate. 3 s, so the stall
     // (after 2000 responses) comes with a second left to catch up in.
-    let open_args = ["-t", "3s", "--rate", "1000", "--arrivals", "uniform"];
+    let open_secs = format!("{OPEN_LOOP_SECS}s");
+    let open_args = ["-t", &open_secs, "--rate", "1000", "--arrivals", "uniform"];
     let (open, injected) = run_through(stall(), &open_args);
     open.assert_success();
     assert_eq!(injected, 1);
@@ -191,9 +194,12 @@ fn a_200ms_stall_is_one_late_request_per_connection_closed_but_every_scheduled_o
         .rate
         .as_ref()
         .expect("an open loop has a rate");
-    // The loop caught up after the stall: one that never did would lose the stall's 200
-    // requests of 3000 and achieve at most ~933/s. The report's own "met" (99%) is not asserted:
-    // on a loaded CI machine the catch-up can end a few dozen requests short (981/s once).
-    let without_catch_up = 1000.0 * (1.0 - 0.2 / 3.0);
-    assert!(rate.achieved_per_sec > without_catch_up + 15.0, "{rate:?}");
+    // The loop caught up after the stall: one that never did would lose the stall's share of
+    // the run (200 ms of 3 s, ~933/s achieved); this one must make up at least a quarter of
+    // that. The report's own "met" (99%) is not asserted: on a loaded CI machine the catch-up
+    // can end a few dozen requests short (981/s once).
+    let requested = rate.requested_per_sec as f64;
+    let stall_share = STALL.as_secs_f64() / OPEN_LOOP_SECS;
+    let floor = requested * (1.0 - 0.75 * stall_share);
+    assert!(rate.achieved_per_sec > floor, "{rate:?}");
 }
