@@ -14,7 +14,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --workspace --locked 2>&1 | tee "$log"
-# The same server-agreement tests through the fallback data path (glommio's sockets).
+# The same server-agreement tests through the fallback paths: the ring with a receive armed
+# per reply (a kernel without provided buffers), then glommio's sockets.
+SHARDSLAP_DATA_PATH=ring-oneshot cargo test -p shardslap --test integration --locked 2>&1 | tee -a "$log"
 SHARDSLAP_DATA_PATH=glommio cargo test -p shardslap --test integration --locked 2>&1 | tee -a "$log"
 awk '/^test result:/ { passed += $4; failed += $6 }
      END { printf "summary: %d passed, %d failed\n", passed, failed }' "$log"

@@ -9,15 +9,16 @@ use std::time::{Duration, Instant};
 
 use glommio::{LocalExecutorBuilder, Placement};
 use shardslap_config::{unix_now_s, ShardPlan};
+use shardslap_proto::MAX_KEY_LEN;
 use shardslap_report::{Report, RunInfo, ShardStats, TimePoint};
-use shardslap_workload::{build_distribution, char_block_len, CharBlock};
+use shardslap_workload::{build_distribution, char_block_len, longest_value_len, CharBlock};
 
 use crate::collector::Collector;
 use crate::driver;
 use crate::preflight::IO_MEMORY_BYTES;
 use crate::shard::{self, ExitGuard, ShardInputs, ShardMsg};
-use crate::uring::Ring;
-use crate::{DataPath, EngineError, Preflight, RunControl};
+use crate::uring::{self, Ring};
+use crate::{DataPath, EngineError, Preflight, Receives, RunControl};
 
 /// How long the main thread waits between looks at stop requests and faults.
 const MAIN_POLL: Duration = Duration::from_millis(20);
@@ -26,6 +27,9 @@ const MAIN_POLL: Duration = Duration::from_millis(20);
 const START_LEAD: Duration = Duration::from_millis(20);
 /// io_uring ring entries per executor: a few per connection is plenty for network I/O.
 const RING_DEPTH: usize = 256;
+/// What a reply adds to each value it carries, at most: the `VALUE` line (or a binary or
+/// meta header) with a key of the longest length, and the value's line end.
+const REPLY_BYTES_PER_VALUE: usize = MAX_KEY_LEN + 64;
 
 /// One completed period, as the main thread sees it (all shards merged).
 #[derive(Debug)]
@@ -101,6 +105,7 @@ pub fn run(
     // Sockets per concurrency at most: -n per server, to every server with -p.
     let conns_per_concurrency = plan.max_links_per_concurrency();
     let (stat_freq, start_at) = (plan.stat_freq, plan.start_at);
+    let reply_len = longest_reply_len(&plan);
     let cpus: Vec<usize> = plan.shards.iter().map(|s| s.cpu).collect();
 
     // One executor per CPU. Shards beyond the CPU count share their CPU's executor as
@@ -148,8 +153,20 @@ pub fn run(
             .spawn(move || async move {
                 let shards = match data_path {
                     // The ring is made on the executor's own thread: it has a single issuer.
-                    DataPath::Ring => match Ring::new(connections) {
-                        Ok(ring) => return driver::run(ring, shards, tx).await,
+                    DataPath::Ring(receives) => match Ring::new(connections) {
+                        Ok(mut ring) => {
+                            if receives == Receives::Multishot {
+                                let buffer_len = uring::buffer_len_for(reply_len);
+                                if let Err(err) = ring.provide_buffers(connections, buffer_len) {
+                                    eprintln!(
+                                        "shardslap: cpu {cpu}: the kernel refused io_uring's \
+                                         provided receive buffers ({err}); arming a receive \
+                                         per reply instead"
+                                    );
+                                }
+                            }
+                            return driver::run(ring, shards, tx).await;
+                        }
                         Err(err) => {
                             fell_back.store(true, Ordering::Relaxed);
                             eprintln!(
@@ -208,6 +225,16 @@ pub fn run(
         info.data_path = "mixed".to_string();
     }
     Ok(collector.finish(info))
+}
+
+/// The longest reply the run can get to one request: a multi-get of its longest values.
+fn longest_reply_len(plan: &ShardPlan) -> usize {
+    let keys = plan
+        .shards
+        .first()
+        .map_or(1, |shard| shard.settings.behaviour.multi_get_keys.max(1));
+    let value = longest_value_len(&plan.workload, plan.fixed_value_len);
+    keys.saturating_mul(value.saturating_add(REPLY_BYTES_PER_VALUE))
 }
 
 /// Receives until every shard has exited. Returns whether any shard got as far as Ready.

@@ -33,7 +33,7 @@ mod tls;
 mod uring;
 
 pub use control::RunControl;
-pub use data_path::{DataPath, GlommioReason, DATA_PATH_ENV};
+pub use data_path::{DataPath, GlommioReason, OneShotReason, Receives, DATA_PATH_ENV};
 pub use error::EngineError;
 pub use launch::{run, PeriodSample, RunObserver};
 pub use preflight::{preflight, Preflight};

@@ -64,8 +64,13 @@ impl SlotShape {
 /// longest slice [`build_distribution`] can give a slot, so every slot has at
 /// least that many offsets to drift through.
 pub fn char_block_len(spec: &WorkloadSpec, fixed_value_len: Option<usize>) -> usize {
+    CHAR_BLOCK_OFFSETS + span(MAX_KEY_LEN, longest_value_len(spec, fixed_value_len))
+}
+
+/// The longest value a run of `spec` (with `-X` as `fixed_value_len`) stores.
+pub fn longest_value_len(spec: &WorkloadSpec, fixed_value_len: Option<usize>) -> usize {
     // A generated size never exceeds its range's end or the spec's average (leftover slots).
-    let longest_value = match fixed_value_len {
+    match fixed_value_len {
         Some(len) => len,
         None => spec
             .values
@@ -73,8 +78,7 @@ pub fn char_block_len(spec: &WorkloadSpec, fixed_value_len: Option<usize>) -> us
             .map(|range| range.end)
             .fold(spec.avg_value_len(), usize::max),
     }
-    .min(MAX_GENERATED_VALUE_LEN);
-    CHAR_BLOCK_OFFSETS + span(MAX_KEY_LEN, longest_value)
+    .min(MAX_GENERATED_VALUE_LEN)
 }
 
 fn span(key_len: usize, value_len: usize) -> usize {

@@ -39,7 +39,9 @@ pub use cfg_file::{
     parse_cfg, parse_cfg_file, CfgError, CfgErrorKind, ParsedCfg, Section, MEMASLAP_DEFAULT_CFG,
 };
 pub use charblock::{CharBlock, ALPHABET, CHAR_BLOCK_OFFSETS};
-pub use distribution::{build_distribution, char_block_len, SlotShape, UNIT_SLOTS};
+pub use distribution::{
+    build_distribution, char_block_len, longest_value_len, SlotShape, UNIT_SLOTS,
+};
 pub use key::{KeyPrefix, MAX_SHARDS, PREFIX_LEN};
 pub use keyspace::{zipf_share, KeyDist, KeySampler, KeySpace, MAX_KEYS, MAX_ZIPF_THETA};
 pub use placement::{Member, Placement};

@@ -43,6 +43,29 @@ fn tcp_takes_the_ring_and_counts_match_the_server() {
 }
 
 #[test]
+fn forced_one_shot_receives_on_the_ring_count_match_the_server_too() {
+    // One request in flight takes multishot receives by default; this is the ring's path for
+    // a kernel that refuses provided buffers.
+    let server = MemcachedServer::start();
+    for extra in [
+        &["-c", "4", "-x", "4000"][..],
+        &["-c", "4", "-x", "4000", "-d", "3"][..],
+        &["-c", "2", "-x", "2000", "-B"][..],
+    ] {
+        let before = server.stats();
+        let run = run_on(&server, "ring-oneshot", extra);
+        let delta = server.stats().since(&before);
+        assert_counts_match(&run, &delta);
+        assert_eq!(data_path(&run), "ring", "{extra:?}");
+        assert!(
+            !run.stderr.contains("receive"),
+            "a forced choice is not news: {}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
 fn forced_glommio_path_counts_match_the_server_too() {
     let server = MemcachedServer::start();
     for extra in [

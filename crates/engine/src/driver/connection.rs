@@ -371,6 +371,24 @@ impl Connection {
         (rest.as_mut_ptr(), len)
     }
 
+    /// Appends `bytes` that a multishot receive put in a provided buffer (never with TLS,
+    /// whose ciphertext has a buffer of its own), growing the receive buffer as needed.
+    pub(crate) fn append_received(&mut self, bytes: &[u8]) {
+        debug_assert!(self.tls.is_none(), "TLS receives one-shot");
+        if self.parsed > 0 {
+            self.recv_buf.copy_within(self.parsed..self.filled, 0);
+            self.filled -= self.parsed;
+            self.parsed = 0;
+        }
+        let end = self.filled + bytes.len();
+        if end > self.recv_buf.len() {
+            let grown = end.max(self.recv_buf.len() * 2);
+            self.recv_buf.resize(grown, 0);
+        }
+        self.recv_buf[self.filled..end].copy_from_slice(bytes);
+        self.filled = end;
+    }
+
     /// The ring wrote `len` bytes at [`Self::recv_target`]; returns the plaintext bytes they
     /// made (with TLS, what is left of them once decrypted).
     ///
@@ -613,6 +631,44 @@ mod tests {
         feed(&mut conn, b"A\n");
         let request = conn.next_reply(&mut ops, line_parse).unwrap().unwrap();
         assert_eq!(request.latency_start(), Some(due));
+    }
+
+    #[test]
+    fn bytes_appended_from_provided_buffers_split_into_replies_as_received_ones_do() {
+        let stream = b"one\ntwo\nthree\n";
+        for fragment in [1, 2, 5, stream.len()] {
+            let mut conn = up(4);
+            request(&mut conn, &[1], b"get a\r\n");
+            request(&mut conn, &[2], b"get b\r\n");
+            request(&mut conn, &[3], b"get c\r\n");
+            conn.next_send(Instant::now()).expect("a send");
+            assert_eq!(conn.on_sent(21), None);
+            let mut done = Vec::new();
+            let mut ops = Vec::new();
+            for chunk in stream.chunks(fragment) {
+                conn.append_received(chunk);
+                while let Some(request) = conn.next_reply(&mut ops, line_parse).unwrap() {
+                    assert!(request.latency_start().is_some());
+                    done.push(ops[0].slot);
+                }
+            }
+            assert_eq!(done, vec![1, 2, 3], "fragment {fragment}");
+        }
+        // A reply longer than the receive buffer grows it, whatever was parsed before.
+        let mut conn = up(1);
+        request(&mut conn, &[1], b"get a\r\n");
+        request(&mut conn, &[2], b"get b\r\n");
+        conn.next_send(Instant::now());
+        conn.on_sent(14);
+        let mut ops = Vec::new();
+        conn.append_received(b"short\nlo");
+        assert!(conn.next_reply(&mut ops, line_parse).unwrap().is_some());
+        let long = vec![b'x'; RECV_BUF_PER_REQUEST * 3];
+        conn.append_received(&long);
+        assert!(conn.next_reply(&mut ops, line_parse).unwrap().is_none());
+        conn.append_received(b"\n");
+        assert!(conn.next_reply(&mut ops, line_parse).unwrap().is_some());
+        assert_eq!(ops, vec![op(2)]);
     }
 
     #[test]

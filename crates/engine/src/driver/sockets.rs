@@ -6,15 +6,18 @@ use std::net::SocketAddr;
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::time::Instant;
 
-use io_uring::opcode;
+use io_uring::{opcode, squeue};
 
 use super::concurrency::Phase;
 use super::connection::{AfterClose, LinkState, Retry};
-use super::{Driver, Stage, RECONNECT_BACKOFF_MAX, RECONNECT_BACKOFF_MIN, RECVSEND_POLL_FIRST};
+use super::{
+    Driver, Stage, RECONNECT_BACKOFF_MAX, RECONNECT_BACKOFF_MIN, RECVSEND_POLL_FIRST,
+    RECV_MULTISHOT,
+};
 use crate::link::LinkError;
 use crate::request::{self, Failure, Sent};
 use crate::shard::ShardMsg;
-use crate::uring::{on_socket, OpTag, Socket, Token};
+use crate::uring::{on_socket, provided, Completion, OpTag, Socket, Token};
 
 impl Driver {
     /// Opens a socket for `connection` and queues its connect.
@@ -151,26 +154,48 @@ impl Driver {
         }
     }
 
+    /// Arms the connection's receive: one multishot receive for the connection's life where
+    /// the ring provides buffers (not with TLS), else a one-shot receive into its own buffer.
     pub(super) fn arm_recv(&mut self, connection: usize) {
+        let multishot = self.ring.has_provided_buffers() && !self.connections[connection].is_tls();
         let conn = &mut self.connections[connection];
         let Some(socket) = conn.socket.as_ref().map(Socket::name) else {
             return;
         };
-        let (buf, len) = conn.recv_target();
         conn.pending.recv = true;
         // The socket was just drained (or just connected): poll before the first attempt
         // instead of trying a receive that would only fail.
-        let entry = on_socket!(socket, target => opcode::Recv::new(target, buf, len))
-            .ioprio(RECVSEND_POLL_FIRST)
-            .build();
-        // SAFETY: the buffer belongs to the connection, which neither moves nor resizes it
-        // while `pending.recv` is set; the socket stays open until the completion is reaped.
+        let entry = if multishot {
+            on_socket!(socket, target => opcode::Recv::new(target, std::ptr::null_mut(), 0))
+                .ioprio(RECVSEND_POLL_FIRST | RECV_MULTISHOT)
+                .buf_group(provided::GROUP)
+                .build()
+                .flags(squeue::Flags::BUFFER_SELECT)
+        } else {
+            let (buf, len) = conn.recv_target();
+            on_socket!(socket, target => opcode::Recv::new(target, buf, len))
+                .ioprio(RECVSEND_POLL_FIRST)
+                .build()
+        };
+        // SAFETY: a one-shot receive writes into the connection's buffer, which it neither
+        // moves nor resizes while `pending.recv` is set; a multishot one into the ring's
+        // provided buffers, which outlive the ring's operations. The socket stays open until
+        // the last completion is reaped.
         self.push(entry, connection, OpTag::Recv);
     }
 
-    pub(super) fn on_recv_done(&mut self, connection: usize, result: i32, now: Instant) {
+    pub(super) fn on_recv_done(&mut self, connection: usize, completion: Completion, now: Instant) {
+        let result = completion.result;
         let conn = &mut self.connections[connection];
-        conn.pending.recv = false;
+        // A multishot receive stays armed until a completion without `more` ends it.
+        conn.pending.recv = completion.more;
+        if let (Some(bid), Some(buffers)) = (completion.buffer, self.ring.provided_buffers()) {
+            // Copied out and given back at once, whatever becomes of the connection.
+            if result > 0 && conn.state == LinkState::Up {
+                conn.append_received(buffers.bytes(bid, result as usize));
+            }
+            buffers.give_back(bid);
+        }
         if result > 0 && !conn.is_tls() {
             // What the server wrote, whatever becomes of the connection.
             let slot = self.concurrencies[conn.concurrency].shard;
@@ -188,7 +213,11 @@ impl Driver {
         let addr = conn.addr;
         match result {
             len if len > 0 => {
-                match conn.on_received(len as usize) {
+                let received = match completion.buffer {
+                    Some(_) => Ok(len as usize), // Appended above.
+                    None => conn.on_received(len as usize),
+                };
+                match received {
                     Ok(plain) if conn.is_tls() => {
                         // The server counts the plaintext it wrote, not the records.
                         let slot = self.concurrencies[conn.concurrency].shard;
@@ -213,11 +242,15 @@ impl Driver {
                 let conn = &mut self.connections[connection];
                 conn.progressed(now);
                 self.take_replies(connection, now);
-                if self.connections[connection].is_up() {
+                let conn = &self.connections[connection];
+                if conn.is_up() && !conn.pending.recv {
                     self.arm_recv(connection);
                 }
             }
             0 => self.fail(connection, LinkError::Closed { addr }, now),
+            // Every provided buffer was taken, which ends a multishot receive; buffers go
+            // back as their completions are handled, so it is armed again.
+            errno if errno == -libc::ENOBUFS && !conn.pending.recv => self.arm_recv(connection),
             errno => {
                 let source = io::Error::from_raw_os_error(-errno);
                 self.fail(connection, LinkError::Io { addr, source }, now);

@@ -2,6 +2,10 @@
 //! completion is posted only when the driver asks for it, in its own `io_uring_enter`, and never
 //! runs as task work inside the server's `send`. The only user of the `io-uring` crate.
 //!
+//! Receives come in two kinds: a one-shot receive into the connection's own buffer, armed again
+//! after each arrival, or one multishot receive per connection that stays armed, each arrival
+//! landing in a buffer the ring provides ([`provided`]).
+//!
 //! A submission carries a [`Token`]: which connection it belongs to and which operation it is,
 //! packed into the 64-bit user data, so a completion is routed without any lookup table.
 
@@ -9,7 +13,11 @@ use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
-use io_uring::{squeue, types, IoUring};
+use io_uring::{cqueue, squeue, types, IoUring};
+
+pub(crate) mod provided;
+
+pub(crate) use provided::{buffer_len_for, ProvidedBuffers, MIN_BUFFER_LEN};
 
 /// Bounds of the submission queue's size; the completion queue is twice as large (the
 /// kernel's default). A turn queues about a send and a receive per connection and a full
@@ -65,6 +73,10 @@ pub(crate) struct Completion {
     pub(crate) token: Token,
     /// The operation's result: bytes moved, 0, or a negated errno.
     pub(crate) result: i32,
+    /// The provided buffer a multishot receive put the bytes in.
+    pub(crate) buffer: Option<u16>,
+    /// The operation goes on (a multishot receive stays armed): more completions follow.
+    pub(crate) more: bool,
 }
 
 /// How long a wait may go on gathering completions once the first is there: it returns when
@@ -133,7 +145,11 @@ enum FileTable {
 
 /// The ring of one executor's driver.
 pub(crate) struct Ring {
+    // Declared before the buffers it receives into, so it is dropped (and lets go of them)
+    // first.
     ring: IoUring,
+    /// With them, connections receive through multishot receives.
+    provided: Option<ProvidedBuffers>,
     /// The kernel can gather (`IORING_FEAT_MIN_TIMEOUT`, Linux 6.12): see [`Gather`].
     gathers: bool,
     files: FileTable,
@@ -180,9 +196,39 @@ impl Ring {
         };
         Ok(Ring {
             ring,
+            provided: None,
             gathers,
             files,
         })
+    }
+
+    /// Gives the ring receive buffers of `buffer_len` bytes for its connections: from now on
+    /// [`Self::provided_buffers`] has them and receives may be multishot.
+    ///
+    /// # Errors
+    /// The kernel refused them (see [`ProvidedBuffers::register`]); the ring works on
+    /// without them.
+    pub(crate) fn provide_buffers(
+        &mut self,
+        connections: usize,
+        buffer_len: usize,
+    ) -> io::Result<()> {
+        self.provided = Some(ProvidedBuffers::register(
+            &self.ring,
+            connections,
+            buffer_len,
+        )?);
+        Ok(())
+    }
+
+    /// The receive buffers the ring provides, if it has them.
+    pub(crate) fn provided_buffers(&mut self) -> Option<&mut ProvidedBuffers> {
+        self.provided.as_mut()
+    }
+
+    /// Whether receives may be multishot (the ring provides their buffers).
+    pub(crate) fn has_provided_buffers(&self) -> bool {
+        self.provided.is_some()
     }
 
     /// Takes `fd` as the socket of connection `slot` (below the count the ring was made for),
@@ -290,9 +336,12 @@ impl Ring {
         out.clear();
         for cqe in self.ring.completion() {
             if let Some(token) = Token::from_user_data(cqe.user_data()) {
+                let flags = cqe.flags();
                 out.push(Completion {
                     token,
                     result: cqe.result(),
+                    buffer: cqueue::buffer_select(flags),
+                    more: cqueue::more(flags),
                 });
             }
         }
@@ -305,6 +354,14 @@ impl Ring {
 /// Why not, as the kernel said it.
 pub(crate) fn probe() -> io::Result<()> {
     Ring::new(0).map(drop)
+}
+
+/// Checks, on any thread, that a ring here can provide receive buffers (multishot receives).
+///
+/// # Errors
+/// Why not, as the kernel said it.
+pub(crate) fn probe_provided_buffers() -> io::Result<()> {
+    Ring::new(0)?.provide_buffers(1, MIN_BUFFER_LEN)
 }
 
 fn retry_interrupted(mut call: impl FnMut() -> io::Result<()>) -> io::Result<()> {
@@ -374,5 +431,99 @@ mod tests {
         assert_eq!(socket.name(), SocketName::Descriptor(fd));
         ring.close(socket);
         assert_closed(server_end);
+    }
+
+    /// Arms a multishot receive on `socket`, selecting from the provided buffers.
+    fn arm_multishot(ring: &mut Ring, socket: &Socket) {
+        let token = Token {
+            connection: 0,
+            op: OpTag::Recv,
+        };
+        let entry = on_socket!(socket.name(), target => io_uring::opcode::Recv::new(target, std::ptr::null_mut(), 0))
+            .ioprio(2) // IORING_RECV_MULTISHOT
+            .buf_group(provided::GROUP)
+            .build()
+            .flags(squeue::Flags::BUFFER_SELECT);
+        // SAFETY: the receive writes only into the ring's provided buffers.
+        unsafe { ring.push(entry, token) }.expect("push");
+    }
+
+    /// Waits (up to 5 s) until the ring has at least one completion and returns them all.
+    fn wait_completions(ring: &mut Ring) -> Vec<Completion> {
+        let mut out = Vec::new();
+        ring.submit_and_wait(Duration::from_secs(5), None)
+            .expect("wait");
+        ring.reap(&mut out);
+        assert!(!out.is_empty(), "no completion within 5 s");
+        out
+    }
+
+    #[test]
+    fn one_multishot_receive_takes_every_arrival_until_the_buffers_run_out() {
+        use std::io::Write;
+        let mut ring = Ring::new(1).expect("this kernel's io_uring");
+        // One connection: the minimum of 8 buffers.
+        ring.provide_buffers(1, MIN_BUFFER_LEN)
+            .expect("provided buffers");
+        let (client, mut server_end) = connected_pair();
+        let socket = ring.adopt(0, client);
+        arm_multishot(&mut ring, &socket);
+        let mut held = Vec::new();
+        for arrival in 0..8u8 {
+            server_end.write_all(&[b'a' + arrival; 3]).expect("write");
+            let done = wait_completions(&mut ring);
+            assert_eq!(done.len(), 1, "arrival {arrival}");
+            let (result, bid) = (done[0].result, done[0].buffer.expect("a buffer"));
+            assert_eq!(result, 3);
+            assert!(done[0].more, "still armed after arrival {arrival}");
+            let buffers = ring.provided_buffers().expect("buffers");
+            assert_eq!(buffers.bytes(bid, 3), &[b'a' + arrival; 3]);
+            held.push(bid);
+        }
+        // None given back: the ninth arrival finds no buffer, and the receive ends.
+        server_end.write_all(b"zz").expect("write");
+        let done = wait_completions(&mut ring);
+        assert_eq!(done[0].result, -libc::ENOBUFS);
+        assert!(!done[0].more);
+        // Given back, the buffers take the waiting bytes once the receive is armed again.
+        for bid in held {
+            ring.provided_buffers().expect("buffers").give_back(bid);
+        }
+        arm_multishot(&mut ring, &socket);
+        let done = wait_completions(&mut ring);
+        let bid = done[0].buffer.expect("a buffer");
+        assert_eq!(
+            ring.provided_buffers().expect("buffers").bytes(bid, 2),
+            b"zz"
+        );
+        assert!(done[0].more);
+        ring.close(socket);
+    }
+
+    #[test]
+    fn a_reply_longer_than_a_buffer_arrives_in_order_over_several() {
+        use std::io::Write;
+        let mut ring = Ring::new(1).expect("this kernel's io_uring");
+        ring.provide_buffers(1, MIN_BUFFER_LEN)
+            .expect("provided buffers");
+        let (client, mut server_end) = connected_pair();
+        let socket = ring.adopt(0, client);
+        arm_multishot(&mut ring, &socket);
+        let sent: Vec<u8> = (0..3 * MIN_BUFFER_LEN + 100)
+            .map(|i| (i % 251) as u8)
+            .collect();
+        server_end.write_all(&sent).expect("write");
+        let mut received = Vec::new();
+        while received.len() < sent.len() {
+            for done in wait_completions(&mut ring) {
+                assert!(done.result > 0, "{}", done.result);
+                let bid = done.buffer.expect("a buffer");
+                let buffers = ring.provided_buffers().expect("buffers");
+                received.extend_from_slice(buffers.bytes(bid, done.result as usize));
+                buffers.give_back(bid);
+            }
+        }
+        assert_eq!(received, sent);
+        ring.close(socket);
     }
 }
