@@ -98,10 +98,50 @@ def process_cpu_s(pid):
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
-def run_measured(cmd, strace_out=None, env=None):
-    """Runs cmd; returns (stdout+stderr text, user s, sys s, max RSS KiB)."""
-    if strace_out:
-        cmd = ["strace", "-f", "-c", "-o", strace_out] + cmd
+class SyscallCounter:
+    """Counts a command's system calls. `perf stat` on the raw_syscalls:sys_enter tracepoint
+    counts in the kernel without stopping the process. strace (the fallback) stops it at every
+    call, which slows each call by tens of microseconds: a client that batches its work per
+    system call (shardslap's ring) then batches far more than it does unobserved, and strace
+    reported 0.12 calls per op where perf counts 0.9 (docs/performance.md)."""
+
+    def __init__(self):
+        self.tool = None
+        if shutil.which("perf"):
+            probe = subprocess.run(["perf", "stat", "-x,", "-e", "raw_syscalls:sys_enter", "true"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            if probe.returncode == 0 and "sys_enter" in probe.stderr:
+                self.tool = "perf"
+        if self.tool is None and shutil.which("strace"):
+            self.tool = "strace"
+
+    def wrap(self, cmd, out):
+        if self.tool == "perf":
+            return ["perf", "stat", "-x,", "-e", "raw_syscalls:sys_enter", "-o", out, "--"] + cmd
+        return ["strace", "-f", "-c", "-o", out] + cmd
+
+    def total(self, path):
+        with open(path) as f:
+            for line in f:
+                if self.tool == "perf" and "raw_syscalls:sys_enter" in line:
+                    return int(line.split(",")[0])
+                # strace -c: the summary's last line.
+                if self.tool == "strace" and line.strip().endswith("total"):
+                    fields = line.split()
+                    return int(fields[3]) if len(fields) >= 5 else int(fields[2])
+        return 0
+
+    def describe(self):
+        return {"perf": "`perf stat -e raw_syscalls:sys_enter`",
+                "strace": "`strace -f -c` (stops the process at every call: undercounts a "
+                          "client that batches, install perf for the true count)"}.get(self.tool)
+
+
+def run_measured(cmd, wrap=None, env=None):
+    """Runs cmd (wrapped by `wrap`, if given); returns (stdout+stderr text, user s, sys s, max
+    RSS KiB)."""
+    if wrap:
+        cmd = wrap(cmd)
     with tempfile.TemporaryFile() as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
                                 env=None if env is None else {**os.environ, **env})
@@ -114,16 +154,6 @@ def run_measured(cmd, strace_out=None, env=None):
     return text, usage.ru_utime, usage.ru_stime, usage.ru_maxrss
 
 
-def strace_calls(path):
-    """Total syscalls from an `strace -c` summary."""
-    with open(path) as f:
-        for line in f:
-            if line.strip().endswith("total"):
-                fields = line.split()
-                return int(fields[3]) if len(fields) >= 5 else int(fields[2])
-    return 0
-
-
 class Tool:
     """One client configuration in one scenario."""
 
@@ -133,7 +163,7 @@ class Tool:
         self.name, self.argv, self.parse, self.env, self.prepare = name, argv, parse, env, prepare
         self.rows = []
 
-    def run(self, secs, strace, server):
+    def run(self, secs, counter, server):
         server.fresh()
         if self.prepare:
             subprocess.run(self.prepare, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -145,13 +175,14 @@ class Tool:
         server_cpu = process_cpu_s(server.pid) - server_before
         ops, p50, p99 = self.parse(text, json_path, secs)
         syscalls = None
-        if strace:
+        if counter and counter.tool:
             trace = tempfile.mktemp()
             short = [a.replace("{secs}", "3").replace("{json}", json_path) for a in self.argv]
-            # The same workload for 3 s under strace: calls per op, not timing.
-            text2, *_ = run_measured(short, strace_out=trace, env=self.env)
+            # The same workload for 3 s with its system calls counted: calls per op, not timing.
+            text2, *_ = run_measured(short, wrap=lambda cmd: counter.wrap(cmd, trace),
+                                     env=self.env)
             ops2, *_ = self.parse(text2, json_path, 3)
-            syscalls = strace_calls(trace) / max(ops2, 1)
+            syscalls = counter.total(trace) / max(ops2, 1)
             os.unlink(trace)
         if os.path.exists(json_path):
             os.unlink(json_path)
@@ -339,7 +370,7 @@ def main():
     ap.add_argument("--scenarios", default="default,pipeline,tls,scaling")
     args = ap.parse_args()
     scenarios = args.scenarios.split(",")
-    strace = shutil.which("strace") is not None
+    counter = SyscallCounter()
     memtier = shutil.which("memtier_benchmark")
     if not shutil.which("memcaslap"):
         sys.exit("bench: memcaslap not found (apt-get install libmemcached-tools)")
@@ -356,6 +387,7 @@ def main():
         print(f"memcached -t 1 on CPU {args.server_cpu}; clients on CPU(s) {args.client_cpus}; "
               f"{args.secs} s per run, {args.rounds} rounds, medians; "
               f"`scripts/bench.sh {' '.join(sys.argv[1:])}`")
+        print(f"syscalls per op: {counter.describe() or 'not counted (neither perf nor strace)'}")
         if "default" in scenarios:
             memaslap = Tool("memaslap", pin + ["memcaslap", "-s", addr, "-T", "1", "-c", "16",
                                                "-t", "{secs}s"], parse_memaslap)
@@ -368,7 +400,7 @@ def main():
             tools = [memaslap, shard, fallback]
             for _ in range(args.rounds):
                 for tool in tools:
-                    tool.run(args.secs, strace, server)
+                    tool.run(args.secs, counter, server)
             table("memaslap's default workload, -c 16, one client core", tools, memaslap)
             one_in_flight = summarize(memaslap)
             baseline_tools = (memaslap, shard, fallback)
@@ -393,7 +425,7 @@ def main():
             try:
                 for _ in range(args.rounds):
                     for tool in tools:
-                        tool.run(args.secs, strace, server)
+                        tool.run(args.secs, counter, server)
                 table("--pipeline 16, -c 16, one client core", tools, tools[0] if memtier else None)
                 piped_tool = tools[-1]
                 if one_in_flight:
