@@ -416,32 +416,52 @@ impl Connection {
         ops: &mut Vec<Op>,
         parse: impl FnOnce(&[Op], &mut Reply, &[u8]) -> Result<Option<usize>, ProtoError>,
     ) -> Result<Option<InFlight>, ProtoError> {
-        let Some(front) = self.queue.front_mut() else {
-            return Ok(None);
-        };
-        let keys = front.keys;
         let received = &self.recv_buf[self.parsed..self.filled];
-        if front.handed.is_none() {
-            // Bytes for a request the server cannot have seen: the stream is not ours.
-            return match received.is_empty() {
-                true => Ok(None),
-                false => Err(ProtoError::UnexpectedData {
-                    len: received.len(),
-                }),
-            };
-        }
-        let front_ops = &self.ops.make_contiguous()[..keys];
-        let Some(len) = parse(front_ops, &mut front.reply, received)? else {
+        let Some((request, len)) =
+            take_front(&mut self.queue, &mut self.ops, received, ops, parse)?
+        else {
             return Ok(None);
         };
-        ops.clear();
-        ops.extend(self.ops.drain(..keys));
         self.answered = true;
         self.parsed = (self.parsed + len).min(self.filled);
         if self.parsed == self.filled {
             (self.parsed, self.filled) = (0, 0); // The common case: nothing behind the reply.
         }
-        Ok(self.queue.pop_front())
+        Ok(Some(request))
+    }
+
+    /// Whether bytes that just arrived may be parsed where they landed (a provided buffer)
+    /// with [`Self::next_reply_in`]: nothing is buffered ahead of them, a sent request awaits
+    /// them, and the connection has been answered before (so they cannot be a refusal).
+    pub(crate) fn can_parse_in_place(&self) -> bool {
+        self.parsed == self.filled
+            && self.answered
+            && self.tls.is_none()
+            && self
+                .queue
+                .front()
+                .is_some_and(|request| request.handed.is_some())
+    }
+
+    /// [`Self::next_reply`] from `bytes` outside the connection (see
+    /// [`Self::can_parse_in_place`]); also returns how many of them the reply took. Bytes
+    /// left over are the caller's to [`append`](Self::append_received).
+    ///
+    /// # Errors
+    /// As [`Self::next_reply`].
+    pub(crate) fn next_reply_in(
+        &mut self,
+        bytes: &[u8],
+        ops: &mut Vec<Op>,
+        parse: impl FnOnce(&[Op], &mut Reply, &[u8]) -> Result<Option<usize>, ProtoError>,
+    ) -> Result<Option<(InFlight, usize)>, ProtoError> {
+        debug_assert_eq!(self.parsed, self.filled, "bytes are buffered ahead");
+        let Some((request, len)) = take_front(&mut self.queue, &mut self.ops, bytes, ops, parse)?
+        else {
+            return Ok(None);
+        };
+        self.answered = true;
+        Ok(Some((request, len.min(bytes.len()))))
     }
 
     /// Takes out the oldest request that will get no answer (the connection failed), with its
@@ -467,6 +487,37 @@ impl Connection {
         self.tls = None;
         self.encrypted = 0;
     }
+}
+
+/// Parses the reply of the oldest request in `queue` (its operations first in `op_queue`) from
+/// `received`; once whole, takes the request out with its length, its operations in `ops`.
+fn take_front(
+    queue: &mut VecDeque<InFlight>,
+    op_queue: &mut VecDeque<Op>,
+    received: &[u8],
+    ops: &mut Vec<Op>,
+    parse: impl FnOnce(&[Op], &mut Reply, &[u8]) -> Result<Option<usize>, ProtoError>,
+) -> Result<Option<(InFlight, usize)>, ProtoError> {
+    let Some(front) = queue.front_mut() else {
+        return Ok(None);
+    };
+    let keys = front.keys;
+    if front.handed.is_none() {
+        // Bytes for a request the server cannot have seen: the stream is not ours.
+        return match received.is_empty() {
+            true => Ok(None),
+            false => Err(ProtoError::UnexpectedData {
+                len: received.len(),
+            }),
+        };
+    }
+    let front_ops = &op_queue.make_contiguous()[..keys];
+    let Some(len) = parse(front_ops, &mut front.reply, received)? else {
+        return Ok(None);
+    };
+    ops.clear();
+    ops.extend(op_queue.drain(..keys));
+    Ok(queue.pop_front().map(|request| (request, len)))
 }
 
 /// The `unsent` newest requests of `queue` are handed to the ring at `now`.
@@ -669,6 +720,50 @@ mod tests {
         conn.append_received(b"\n");
         assert!(conn.next_reply(&mut ops, line_parse).unwrap().is_some());
         assert_eq!(ops, vec![op(2)]);
+    }
+
+    #[test]
+    fn lent_bytes_are_parsed_in_place_once_answered_and_the_rest_is_kept() {
+        let mut conn = up(4);
+        request(&mut conn, &[1], b"get a\r\n");
+        assert!(!conn.can_parse_in_place(), "not sent yet");
+        conn.next_send(Instant::now()).expect("a send");
+        assert_eq!(conn.on_sent(7), None);
+        assert!(
+            !conn.can_parse_in_place(),
+            "a first reply may be a refusal: it is buffered"
+        );
+        conn.append_received(b"one\n");
+        let mut ops = Vec::new();
+        conn.next_reply(&mut ops, line_parse)
+            .unwrap()
+            .expect("first");
+        assert!(!conn.can_parse_in_place(), "nothing awaited");
+        request(&mut conn, &[2], b"get b\r\n");
+        request(&mut conn, &[3], b"get c\r\n");
+        conn.next_send(Instant::now()).expect("a send");
+        assert!(conn.can_parse_in_place());
+        // Two replies in place, then a third cut short: the caller keeps its start.
+        let lent = b"two\nthree\nfo";
+        let (done, len) = conn
+            .next_reply_in(lent, &mut ops, line_parse)
+            .unwrap()
+            .expect("second");
+        assert_eq!(
+            (done.latency_start().is_some(), len, ops.clone()),
+            (true, 4, vec![op(2)])
+        );
+        let (_, len2) = conn
+            .next_reply_in(&lent[len..], &mut ops, line_parse)
+            .unwrap()
+            .expect("third");
+        assert_eq!((len2, ops.clone()), (6, vec![op(3)]));
+        assert!(conn
+            .next_reply_in(&lent[len + len2..], &mut ops, line_parse)
+            .unwrap()
+            .is_none());
+        conn.append_received(&lent[len + len2..]);
+        assert!(!conn.can_parse_in_place(), "bytes are buffered ahead");
     }
 
     #[test]

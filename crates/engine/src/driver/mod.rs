@@ -668,10 +668,8 @@ impl Driver {
                     OpTag::Recv => conn.pending.recv = completion.more,
                     OpTag::Cancel => {}
                 }
-                if let (Some(bid), Some(buffers)) =
-                    (completion.buffer, self.ring.provided_buffers())
-                {
-                    buffers.give_back(bid);
+                if let Some(bid) = completion.buffer {
+                    self.ring.give_back_buffer(bid);
                 }
             }
             self.completions = completions;

@@ -10,7 +10,7 @@ use shardslap_proto::MAX_KEY_LEN;
 use shardslap_workload::{Op, OpKind};
 
 use super::concurrency::{Concurrency, Draw};
-use super::connection::Connection;
+use super::connection::{Connection, InFlight};
 use super::sockets::{refusal, Refusals};
 use super::{duration_ns, Driver};
 use crate::link::LinkError;
@@ -222,9 +222,15 @@ impl Driver {
         self.dirty = dirty;
     }
 
-    /// Accounts every whole reply the connection has received, oldest request first.
-    pub(super) fn take_replies(&mut self, connection: usize, now: Instant) {
+    /// Accounts every whole reply the connection has received, oldest request first: from
+    /// its receive buffer, or (`lent`) from the provided buffer a multishot receive just
+    /// filled, parsed where it landed; what is left of that (a reply cut by the buffer's end)
+    /// moves into the receive buffer before the buffer goes back.
+    pub(super) fn take_replies(&mut self, connection: usize, lent: Option<Lent>, now: Instant) {
         let conn = &self.connections[connection];
+        // A lent arrival is parsed in place only behind a reply and with a request awaiting,
+        // so neither kind of refusal can be in it.
+        debug_assert!(lent.is_none() || conn.can_parse_in_place());
         let refused = conn
             .unsolicited()
             .and_then(|bytes| refusal(bytes, Refusals::Any))
@@ -237,17 +243,27 @@ impl Driver {
             self.fail(connection, refusal(addr), now);
             return;
         }
-        loop {
-            let Exchange {
-                conc,
-                conn,
-                state,
-                ops_buf,
-                key_buf,
-                protocol,
-            } = self.exchange(connection);
+        let Driver {
+            ring,
+            concurrencies,
+            connections,
+            shards,
+            ops_buf,
+            key_buf,
+            settings,
+            ..
+        } = self;
+        let protocol = settings.behaviour.protocol;
+        let lent = lent.and_then(|lent| Some(ring.provided_buffers()?.bytes(lent.bid, lent.len)));
+        let conn = &mut connections[connection];
+        let owner = conn.concurrency;
+        let conc = &mut concurrencies[owner];
+        let state = &shards[conc.shard].state;
+        let mut taken = 0;
+        let mut answered = false;
+        let failure = loop {
             let (window, block) = (&conc.window, &state.block);
-            let result = conn.next_reply(ops_buf, |ops, reply, bytes| {
+            let parse = |ops: &[Op], reply: &mut _, bytes: &[u8]| {
                 let expect = Expect {
                     protocol,
                     ops,
@@ -257,47 +273,81 @@ impl Driver {
                 request::parse(expect, bytes, reply, key_buf, |key, expected, received| {
                     state.notes.verify_failure(key, expected, received)
                 })
-            });
+            };
+            let result = match lent {
+                Some(bytes) => conn
+                    .next_reply_in(&bytes[taken..], ops_buf, parse)
+                    .map(|next| {
+                        next.map(|(done, len)| {
+                            taken += len;
+                            done
+                        })
+                    }),
+                None => conn.next_reply(ops_buf, parse),
+            };
             match result {
                 Ok(Some(done)) => {
-                    // Bytes are counted as the ring moves them (`on_send_done`).
-                    let sent = Sent {
-                        written: 0,
-                        ..done.sent
-                    };
-                    let latency_ns = done.measured.then(|| {
-                        let start = done.latency_start().unwrap_or(now);
-                        duration_ns(now.saturating_duration_since(start))
-                    });
-                    let mut stats = state.stats.borrow_mut();
-                    let outcome = done.outcome();
-                    if let (Some(_), Some(handed), true) = (done.due, done.handed, done.measured) {
-                        // Paced: the latency counts from the due time; this from the socket.
-                        let service_ns = duration_ns(now.saturating_duration_since(handed));
-                        request::record_service(&mut stats, done.sent.kind, service_ns, outcome);
-                    }
-                    request::account(
-                        &mut stats,
-                        &mut conc.window,
-                        ops_buf,
-                        sent,
-                        outcome,
-                        0,
-                        latency_ns,
-                    );
-                    drop(stats);
-                    conc.completed(ops_buf);
-                    let owner = done.concurrency;
-                    self.queue(owner);
-                    self.note_progress(owner);
+                    account_reply(state, conc, ops_buf, &done, now);
+                    answered = true;
                 }
-                Ok(None) => return,
-                Err(source) => {
-                    let addr = conn.addr;
-                    self.fail(connection, LinkError::Protocol { addr, source }, now);
-                    return;
-                }
+                Ok(None) => break None,
+                Err(source) => break Some(source),
             }
+        };
+        if let (Some(bytes), None) = (lent, &failure) {
+            conn.append_received(&bytes[taken..]);
+        }
+        if answered {
+            self.queue(owner);
+            self.note_progress(owner);
+        }
+        if let Some(source) = failure {
+            let addr = self.connections[connection].addr;
+            self.fail(connection, LinkError::Protocol { addr, source }, now);
         }
     }
+}
+
+/// The bytes of one multishot completion, still in the ring's provided buffer `bid`.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Lent {
+    pub(super) bid: u16,
+    pub(super) len: usize,
+}
+
+/// Accounts one answered request: its latency ends `now`.
+fn account_reply(
+    state: &ShardState,
+    conc: &mut Concurrency,
+    ops: &[Op],
+    done: &InFlight,
+    now: Instant,
+) {
+    // Bytes are counted as the ring moves them (`on_send_done`, `on_recv_done`).
+    let sent = Sent {
+        written: 0,
+        ..done.sent
+    };
+    let latency_ns = done.measured.then(|| {
+        let start = done.latency_start().unwrap_or(now);
+        duration_ns(now.saturating_duration_since(start))
+    });
+    let mut stats = state.stats.borrow_mut();
+    let outcome = done.outcome();
+    if let (Some(_), Some(handed), true) = (done.due, done.handed, done.measured) {
+        // Paced: the latency counts from the due time; this from the socket.
+        let service_ns = duration_ns(now.saturating_duration_since(handed));
+        request::record_service(&mut stats, done.sent.kind, service_ns, outcome);
+    }
+    request::account(
+        &mut stats,
+        &mut conc.window,
+        ops,
+        sent,
+        outcome,
+        0,
+        latency_ns,
+    );
+    drop(stats);
+    conc.completed(ops);
 }

@@ -10,6 +10,7 @@ use io_uring::{opcode, squeue};
 
 use super::concurrency::Phase;
 use super::connection::{AfterClose, LinkState, Retry};
+use super::requests::Lent;
 use super::{
     Driver, Stage, RECONNECT_BACKOFF_MAX, RECONNECT_BACKOFF_MIN, RECVSEND_POLL_FIRST,
     RECV_MULTISHOT,
@@ -185,17 +186,19 @@ impl Driver {
     }
 
     pub(super) fn on_recv_done(&mut self, connection: usize, completion: Completion, now: Instant) {
+        self.on_received(connection, completion, now);
+        if let Some(bid) = completion.buffer {
+            // Its bytes are handled (parsed, or kept in the connection): the next arrival may
+            // take it, whatever became of the connection.
+            self.ring.give_back_buffer(bid);
+        }
+    }
+
+    fn on_received(&mut self, connection: usize, completion: Completion, now: Instant) {
         let result = completion.result;
         let conn = &mut self.connections[connection];
         // A multishot receive stays armed until a completion without `more` ends it.
         conn.pending.recv = completion.more;
-        if let (Some(bid), Some(buffers)) = (completion.buffer, self.ring.provided_buffers()) {
-            // Copied out and given back at once, whatever becomes of the connection.
-            if result > 0 && conn.state == LinkState::Up {
-                conn.append_received(buffers.bytes(bid, result as usize));
-            }
-            buffers.give_back(bid);
-        }
         if result > 0 && !conn.is_tls() {
             // What the server wrote, whatever becomes of the connection.
             let slot = self.concurrencies[conn.concurrency].shard;
@@ -213,35 +216,44 @@ impl Driver {
         let addr = conn.addr;
         match result {
             len if len > 0 => {
-                let received = match completion.buffer {
-                    Some(_) => Ok(len as usize), // Appended above.
-                    None => conn.on_received(len as usize),
-                };
-                match received {
-                    Ok(plain) if conn.is_tls() => {
-                        // The server counts the plaintext it wrote, not the records.
-                        let slot = self.concurrencies[conn.concurrency].shard;
-                        let wants_send = conn.wants_send();
-                        self.shards[slot]
-                            .state
-                            .stats
-                            .borrow_mut()
-                            .counters
-                            .read_bytes += plain as u64;
-                        if wants_send {
-                            self.mark_dirty(connection);
+                let len = len as usize;
+                let lent = match completion.buffer {
+                    // The common case: parsed where it landed, nothing copied.
+                    Some(bid) if conn.can_parse_in_place() => Some(Lent { bid, len }),
+                    Some(bid) => {
+                        if let Some(buffers) = self.ring.provided_buffers() {
+                            conn.append_received(buffers.bytes(bid, len));
                         }
+                        None
                     }
-                    Ok(_) => {}
-                    Err(err) => {
-                        let reason = err.to_string();
-                        self.fail(connection, LinkError::Tls { addr, reason }, now);
-                        return;
+                    None => {
+                        match conn.on_received(len) {
+                            Ok(plain) if conn.is_tls() => {
+                                // The server counts the plaintext it wrote, not the records.
+                                let slot = self.concurrencies[conn.concurrency].shard;
+                                let wants_send = conn.wants_send();
+                                self.shards[slot]
+                                    .state
+                                    .stats
+                                    .borrow_mut()
+                                    .counters
+                                    .read_bytes += plain as u64;
+                                if wants_send {
+                                    self.mark_dirty(connection);
+                                }
+                            }
+                            Ok(_) => {}
+                            Err(err) => {
+                                let reason = err.to_string();
+                                self.fail(connection, LinkError::Tls { addr, reason }, now);
+                                return;
+                            }
+                        }
+                        None
                     }
-                }
-                let conn = &mut self.connections[connection];
-                conn.progressed(now);
-                self.take_replies(connection, now);
+                };
+                self.connections[connection].progressed(now);
+                self.take_replies(connection, lent, now);
                 let conn = &self.connections[connection];
                 if conn.is_up() && !conn.pending.recv {
                     self.arm_recv(connection);
