@@ -17,6 +17,15 @@ fn run_on(server: &MemcachedServer, path: &str, extra: &[&str]) -> crate::util::
     run_with_json_env(&args, &[(ENV, path)], LIMIT)
 }
 
+/// Runs on `path` and checks every count against the server's own stats delta.
+fn run_and_match(server: &MemcachedServer, path: &str, extra: &[&str]) -> crate::util::RunResult {
+    let before = server.stats();
+    let run = run_on(server, path, extra);
+    let delta = server.stats().since(&before);
+    assert_counts_match(&run, &delta);
+    run
+}
+
 fn data_path(run: &crate::util::RunResult) -> &str {
     run.result().run.data_path.as_deref().unwrap_or("")
 }
@@ -29,10 +38,7 @@ fn tcp_takes_the_ring_and_counts_match_the_server() {
         &["-c", "4", "-x", "4000", "--pipeline", "8", "-d", "3"][..],
         &["-c", "2", "-x", "2000", "-B", "--pipeline", "4"][..],
     ] {
-        let before = server.stats();
-        let run = run_on(&server, "ring", extra);
-        let delta = server.stats().since(&before);
-        assert_counts_match(&run, &delta);
+        let run = run_and_match(&server, "ring", extra);
         assert_eq!(data_path(&run), "ring", "{extra:?}");
         assert!(
             !run.stderr.contains("data path"),
@@ -52,10 +58,7 @@ fn forced_one_shot_receives_on_the_ring_count_match_the_server_too() {
         &["-c", "4", "-x", "4000", "-d", "3"][..],
         &["-c", "2", "-x", "2000", "-B"][..],
     ] {
-        let before = server.stats();
-        let run = run_on(&server, "ring-oneshot", extra);
-        let delta = server.stats().since(&before);
-        assert_counts_match(&run, &delta);
+        let run = run_and_match(&server, "ring-oneshot", extra);
         assert_eq!(data_path(&run), "ring", "{extra:?}");
         assert!(
             !run.stderr.contains("receive"),
@@ -72,10 +75,7 @@ fn forced_glommio_path_counts_match_the_server_too() {
         &["-c", "4", "-x", "4000"][..],
         &["-c", "4", "-x", "4000", "--pipeline", "8", "-d", "3"][..],
     ] {
-        let before = server.stats();
-        let run = run_on(&server, "glommio", extra);
-        let delta = server.stats().since(&before);
-        assert_counts_match(&run, &delta);
+        let run = run_and_match(&server, "glommio", extra);
         assert_eq!(data_path(&run), "glommio", "{extra:?}");
     }
 }

@@ -16,6 +16,7 @@ use super::{duration_ns, Driver};
 use crate::link::LinkError;
 use crate::request::{self, Expect, Sent};
 use crate::shard_state::ShardState;
+use crate::uring::ProvidedBuffers;
 
 /// What encoding one request or parsing one reply borrows from the driver at once: a
 /// connection, its concurrency, their shard's state and the driver's scratch buffers.
@@ -26,12 +27,15 @@ struct Exchange<'a> {
     ops_buf: &'a mut Vec<Op>,
     key_buf: &'a mut [u8; MAX_KEY_LEN],
     protocol: Protocol,
+    /// The ring's receive buffers, where a multishot arrival may be parsed in place.
+    provided: Option<&'a ProvidedBuffers>,
 }
 
 impl Driver {
     /// Borrows `connection`, its concurrency and their shard's state apart from each other.
     fn exchange(&mut self, connection: usize) -> Exchange<'_> {
         let Driver {
+            ring,
             concurrencies,
             connections,
             shards,
@@ -49,6 +53,7 @@ impl Driver {
             ops_buf,
             key_buf,
             protocol: settings.behaviour.protocol,
+            provided: ring.provided_buffers(),
         }
     }
 
@@ -243,22 +248,17 @@ impl Driver {
             self.fail(connection, refusal(addr), now);
             return;
         }
-        let Driver {
-            ring,
-            concurrencies,
-            connections,
-            shards,
+        let Exchange {
+            conc,
+            conn,
+            state,
             ops_buf,
             key_buf,
-            settings,
-            ..
-        } = self;
-        let protocol = settings.behaviour.protocol;
-        let lent = lent.and_then(|lent| Some(ring.provided_buffers()?.bytes(lent.bid, lent.len)));
-        let conn = &mut connections[connection];
+            protocol,
+            provided,
+        } = self.exchange(connection);
+        let lent = lent.and_then(|lent| Some(provided?.bytes(lent.bid, lent.len)));
         let owner = conn.concurrency;
-        let conc = &mut concurrencies[owner];
-        let state = &shards[conc.shard].state;
         let mut taken = 0;
         let mut answered = false;
         let failure = loop {

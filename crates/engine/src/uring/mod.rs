@@ -465,16 +465,23 @@ mod tests {
         out
     }
 
+    /// A ring with provided buffers for one connection (the minimum of 8, of
+    /// [`MIN_BUFFER_LEN`]), and a connected pair whose client end has a multishot receive
+    /// armed.
+    fn multishot_pair() -> (Ring, Socket, std::net::TcpStream) {
+        let mut ring = Ring::new(1).expect("this kernel's io_uring");
+        ring.provide_buffers(1, MIN_BUFFER_LEN)
+            .expect("provided buffers");
+        let (client, server_end) = connected_pair();
+        let socket = ring.adopt(0, client);
+        arm_multishot(&mut ring, &socket);
+        (ring, socket, server_end)
+    }
+
     #[test]
     fn one_multishot_receive_takes_every_arrival_until_the_buffers_run_out() {
         use std::io::Write;
-        let mut ring = Ring::new(1).expect("this kernel's io_uring");
-        // One connection: the minimum of 8 buffers.
-        ring.provide_buffers(1, MIN_BUFFER_LEN)
-            .expect("provided buffers");
-        let (client, mut server_end) = connected_pair();
-        let socket = ring.adopt(0, client);
-        arm_multishot(&mut ring, &socket);
+        let (mut ring, socket, mut server_end) = multishot_pair();
         let mut held = Vec::new();
         for arrival in 0..8u8 {
             server_end.write_all(&[b'a' + arrival; 3]).expect("write");
@@ -510,12 +517,7 @@ mod tests {
     #[test]
     fn a_reply_longer_than_a_buffer_arrives_in_order_over_several() {
         use std::io::Write;
-        let mut ring = Ring::new(1).expect("this kernel's io_uring");
-        ring.provide_buffers(1, MIN_BUFFER_LEN)
-            .expect("provided buffers");
-        let (client, mut server_end) = connected_pair();
-        let socket = ring.adopt(0, client);
-        arm_multishot(&mut ring, &socket);
+        let (mut ring, socket, mut server_end) = multishot_pair();
         let sent: Vec<u8> = (0..3 * MIN_BUFFER_LEN + 100)
             .map(|i| (i % 251) as u8)
             .collect();
