@@ -69,6 +69,26 @@ fn forced_one_shot_receives_on_the_ring_count_match_the_server_too() {
 }
 
 #[test]
+fn multishot_receives_count_replies_longer_than_their_buffers() {
+    // 200 KB values: each reply spans several 64 KiB provided buffers, and eight connections'
+    // replies at once take more than the sixteen buffers there are, so receives end for want
+    // of a buffer (ENOBUFS) and are armed again. Every count still matches the server's.
+    let server = MemcachedServer::start();
+    let run = run_and_match(&server, "ring", &["-c", "8", "-x", "2000", "-X", "200000"]);
+    assert_eq!(data_path(&run), "ring");
+    let counters = run.counters();
+    assert_eq!(
+        (
+            counters.errors,
+            counters.protocol_errors,
+            counters.cmd_get + counters.cmd_set
+        ),
+        (0, 0, 2000),
+        "{counters:?}"
+    );
+}
+
+#[test]
 fn forced_glommio_path_counts_match_the_server_too() {
     let server = MemcachedServer::start();
     for extra in [
