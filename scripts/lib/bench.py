@@ -274,6 +274,10 @@ def targets_table(memaslap, shard, before, piped):
     rows = [("client CPU/op ≤ 0.9× memaslap's", s["cpu"] / m["cpu"], "×", lambda v: v <= 0.9,
              round_ratios(shard, memaslap, cpu)),
             ("syscalls per op ≤ 0.5", s["syscalls"], "", lambda v: v <= 0.5, None),
+            # For reference: the same count against memaslap's, each counted the same way.
+            ("syscalls per op against memaslap's (×; reference)",
+             None if s["syscalls"] is None or not m["syscalls"] else s["syscalls"] / m["syscalls"],
+             "×", None, None),
             ("memcached CPU/request ≤ 1.0× memaslap's", s["server"] / m["server"], "×",
              lambda v: v <= 1.0, round_ratios(shard, memaslap, server)),
             ("ops/s ≥ 1.0× memaslap's", s["ops_s"] / m["ops_s"], "×", lambda v: v >= 1.0,
@@ -299,7 +303,8 @@ def targets_table(memaslap, shard, before, piped):
         if value is None:
             print(f"| {name} | – | not measured | {spread} |")
         else:
-            print(f"| {name} | {value:.2f}{unit} | {'yes' if met(value) else 'no'} | {spread} |")
+            verdict = "–" if met is None else ("yes" if met(value) else "no")
+            print(f"| {name} | {value:.2f}{unit} | {verdict} | {spread} |")
     common_mode_note(memaslap, shard, cpu, server)
     sys.stdout.flush()
 
