@@ -354,11 +354,7 @@ impl Connection {
     /// Where the ring may write received bytes: after what is buffered, growing the buffer
     /// when it is full. Valid until the receive's completion.
     pub(crate) fn recv_target(&mut self) -> (*mut u8, u32) {
-        if self.parsed > 0 {
-            self.recv_buf.copy_within(self.parsed..self.filled, 0);
-            self.filled -= self.parsed;
-            self.parsed = 0;
-        }
+        self.drop_parsed();
         if let Some(tls) = self.tls.as_deref_mut() {
             return tls.recv_target();
         }
@@ -371,15 +367,21 @@ impl Connection {
         (rest.as_mut_ptr(), len)
     }
 
-    /// Appends `bytes` that a multishot receive put in a provided buffer (never with TLS,
-    /// whose ciphertext has a buffer of its own), growing the receive buffer as needed.
-    pub(crate) fn append_received(&mut self, bytes: &[u8]) {
-        debug_assert!(self.tls.is_none(), "TLS receives one-shot");
+    /// Moves the unparsed bytes to the front of the receive buffer (once per arrival, not once
+    /// per reply).
+    fn drop_parsed(&mut self) {
         if self.parsed > 0 {
             self.recv_buf.copy_within(self.parsed..self.filled, 0);
             self.filled -= self.parsed;
             self.parsed = 0;
         }
+    }
+
+    /// Appends `bytes` that a multishot receive put in a provided buffer (never with TLS,
+    /// whose ciphertext has a buffer of its own), growing the receive buffer as needed.
+    pub(crate) fn append_received(&mut self, bytes: &[u8]) {
+        debug_assert!(self.tls.is_none(), "TLS receives one-shot");
+        self.drop_parsed();
         let end = self.filled + bytes.len();
         if end > self.recv_buf.len() {
             let grown = end.max(self.recv_buf.len() * 2);
@@ -443,25 +445,28 @@ impl Connection {
                 .is_some_and(|request| request.handed.is_some())
     }
 
-    /// [`Self::next_reply`] from `bytes` outside the connection (see
-    /// [`Self::can_parse_in_place`]); also returns how many of them the reply took. Bytes
-    /// left over are the caller's to [`append`](Self::append_received).
+    /// [`Self::next_reply`] from `bytes[*taken..]`, bytes outside the connection (see
+    /// [`Self::can_parse_in_place`]); a whole reply advances `taken` past itself. Bytes left
+    /// over are the caller's to [`append`](Self::append_received).
     ///
     /// # Errors
     /// As [`Self::next_reply`].
     pub(crate) fn next_reply_in(
         &mut self,
         bytes: &[u8],
+        taken: &mut usize,
         ops: &mut Vec<Op>,
         parse: impl FnOnce(&[Op], &mut Reply, &[u8]) -> Result<Option<usize>, ProtoError>,
-    ) -> Result<Option<(InFlight, usize)>, ProtoError> {
+    ) -> Result<Option<InFlight>, ProtoError> {
         debug_assert_eq!(self.parsed, self.filled, "bytes are buffered ahead");
-        let Some((request, len)) = take_front(&mut self.queue, &mut self.ops, bytes, ops, parse)?
+        let rest = &bytes[*taken..];
+        let Some((request, len)) = take_front(&mut self.queue, &mut self.ops, rest, ops, parse)?
         else {
             return Ok(None);
         };
         self.answered = true;
-        Ok(Some((request, len.min(bytes.len()))))
+        *taken += len.min(rest.len());
+        Ok(Some(request))
     }
 
     /// Takes out the oldest request that will get no answer (the connection failed), with its
@@ -745,24 +750,24 @@ mod tests {
         assert!(conn.can_parse_in_place());
         // Two replies in place, then a third cut short: the caller keeps its start.
         let lent = b"two\nthree\nfo";
-        let (done, len) = conn
-            .next_reply_in(lent, &mut ops, line_parse)
+        let mut taken = 0;
+        let done = conn
+            .next_reply_in(lent, &mut taken, &mut ops, line_parse)
             .unwrap()
             .expect("second");
         assert_eq!(
-            (done.latency_start().is_some(), len, ops.clone()),
+            (done.latency_start().is_some(), taken, ops.clone()),
             (true, 4, vec![op(2)])
         );
-        let (_, len2) = conn
-            .next_reply_in(&lent[len..], &mut ops, line_parse)
+        conn.next_reply_in(lent, &mut taken, &mut ops, line_parse)
             .unwrap()
             .expect("third");
-        assert_eq!((len2, ops.clone()), (6, vec![op(3)]));
+        assert_eq!((taken - 4, ops.clone()), (6, vec![op(3)]));
         assert!(conn
-            .next_reply_in(&lent[len + len2..], &mut ops, line_parse)
+            .next_reply_in(lent, &mut taken, &mut ops, line_parse)
             .unwrap()
             .is_none());
-        conn.append_received(&lent[len + len2..]);
+        conn.append_received(&lent[taken..]);
         assert!(!conn.can_parse_in_place(), "bytes are buffered ahead");
     }
 

@@ -275,14 +275,7 @@ impl Driver {
                 })
             };
             let result = match lent {
-                Some(bytes) => conn
-                    .next_reply_in(&bytes[taken..], ops_buf, parse)
-                    .map(|next| {
-                        next.map(|(done, len)| {
-                            taken += len;
-                            done
-                        })
-                    }),
+                Some(bytes) => conn.next_reply_in(bytes, &mut taken, ops_buf, parse),
                 None => conn.next_reply(ops_buf, parse),
             };
             match result {

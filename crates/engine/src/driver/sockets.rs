@@ -158,7 +158,8 @@ impl Driver {
     /// Arms the connection's receive: one multishot receive for the connection's life where
     /// the ring provides buffers (not with TLS), else a one-shot receive into its own buffer.
     pub(super) fn arm_recv(&mut self, connection: usize) {
-        let multishot = self.ring.has_provided_buffers() && !self.connections[connection].is_tls();
+        let multishot =
+            self.ring.provided_buffers().is_some() && !self.connections[connection].is_tls();
         let conn = &mut self.connections[connection];
         let Some(socket) = conn.socket.as_ref().map(Socket::name) else {
             return;

@@ -233,11 +233,6 @@ impl Ring {
         }
     }
 
-    /// Whether receives may be multishot (the ring provides their buffers).
-    pub(crate) fn has_provided_buffers(&self) -> bool {
-        self.provided.is_some()
-    }
-
     /// Takes `fd` as the socket of connection `slot` (below the count the ring was made for),
     /// in the registered table if the ring has one and it takes it.
     pub(crate) fn adopt(&mut self, slot: usize, fd: OwnedFd) -> Socket {
