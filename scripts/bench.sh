@@ -7,9 +7,9 @@
 # next threshold).
 #
 # For each tool it reports ops/s, client CPU µs per op (user and system, from the child's
-# rusage), syscalls per op (a separate run counted by `perf stat`, installed when missing;
-# strace, which undercounts a client that batches its calls, only when perf cannot), max RSS
-# and p99. Output: markdown tables on stdout (docs/performance.md holds a copy), with one of
+# rusage), syscalls per op (separate runs counted two ways, each installed when missing: by
+# `perf stat`, which does not disturb the count, and by `strace -f -c`, which undercounts a
+# client that batches its calls but is how the data path's target was set), max RSS and p99. Output: markdown tables on stdout (docs/performance.md holds a copy), with one of
 # the data path's targets against the run's medians and, for each ratio to memaslap, the range
 # of that ratio over the rounds (how far this machine's noise moves it within one run).
 #
@@ -22,5 +22,6 @@ cd "$(dirname "$0")/.."
 . scripts/lib/ensure-memcached.sh
 ensure_memcached
 command -v perf >/dev/null 2>&1 || apt_install linux-perf || true
+command -v strace >/dev/null 2>&1 || apt_install strace || true
 cargo build --release --quiet
 exec python3 scripts/lib/bench.py "$@"
