@@ -120,13 +120,21 @@ impl DataPath {
                 "shardslap: the io_uring data path is unavailable ({why}); using glommio's \
                  sockets, which cost more CPU per request"
             )),
-            DataPath::Ring(Receives::OneShot(OneShotReason::Unavailable(why))) => Some(format!(
-                "shardslap: the kernel refused io_uring's provided receive buffers ({why}); \
-                 arming a receive per reply instead, which costs more CPU per request"
-            )),
+            DataPath::Ring(Receives::OneShot(OneShotReason::Unavailable(why))) => {
+                Some(format!("shardslap: {}", provided_buffers_refused(why)))
+            }
             _ => None,
         }
     }
+}
+
+/// What a run does when the kernel refuses provided buffers (`why`, in its words): said
+/// once, by the start-up probe or by an executor whose ring refused them after it.
+pub(crate) fn provided_buffers_refused(why: &dyn std::fmt::Display) -> String {
+    format!(
+        "the kernel refused io_uring's provided receive buffers ({why}); arming a receive per \
+         reply instead, which costs more CPU per request"
+    )
 }
 
 /// The kernel checks [`DataPath::decide`] makes: the ring at all, then provided buffers.

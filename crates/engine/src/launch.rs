@@ -14,6 +14,7 @@ use shardslap_report::{Report, RunInfo, ShardStats, TimePoint};
 use shardslap_workload::{build_distribution, char_block_len, longest_value_len, CharBlock};
 
 use crate::collector::Collector;
+use crate::data_path;
 use crate::driver;
 use crate::preflight::IO_MEMORY_BYTES;
 use crate::shard::{self, ExitGuard, ShardInputs, ShardMsg};
@@ -158,11 +159,8 @@ pub fn run(
                             if receives == Receives::Multishot {
                                 let buffer_len = uring::buffer_len_for(reply_len);
                                 if let Err(err) = ring.provide_buffers(connections, buffer_len) {
-                                    eprintln!(
-                                        "shardslap: cpu {cpu}: the kernel refused io_uring's \
-                                         provided receive buffers ({err}); arming a receive \
-                                         per reply instead"
-                                    );
+                                    let what = data_path::provided_buffers_refused(&err);
+                                    eprintln!("shardslap: cpu {cpu}: {what}");
                                 }
                             }
                             return driver::run(ring, shards, tx).await;

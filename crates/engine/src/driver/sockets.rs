@@ -20,6 +20,16 @@ use crate::request::{self, Failure, Sent};
 use crate::shard::ShardMsg;
 use crate::uring::{on_socket, provided, Completion, OpTag, Socket, Token};
 
+/// Where the bytes of one arrival went (see [`Driver::place_arrival`]).
+enum Placed {
+    /// Left in the provided buffer they landed in, to be parsed there.
+    InProvidedBuffer(Lent),
+    /// In the connection's receive buffer (copied there, or received there, or decrypted).
+    InConnection,
+    /// They failed the connection (a TLS error); nothing more to do with them.
+    Failed,
+}
+
 impl Driver {
     /// Opens a socket for `connection` and queues its connect.
     pub(super) fn start_connect(&mut self, connection: usize, now: Instant) {
@@ -217,42 +227,12 @@ impl Driver {
         let addr = conn.addr;
         match result {
             len if len > 0 => {
-                let len = len as usize;
-                let lent = match completion.buffer {
-                    // The common case: parsed where it landed, nothing copied.
-                    Some(bid) if conn.can_parse_in_place() => Some(Lent { bid, len }),
-                    Some(bid) => {
-                        if let Some(buffers) = self.ring.provided_buffers() {
-                            conn.append_received(buffers.bytes(bid, len));
-                        }
-                        None
-                    }
-                    None => {
-                        match conn.on_received(len) {
-                            Ok(plain) if conn.is_tls() => {
-                                // The server counts the plaintext it wrote, not the records.
-                                let slot = self.concurrencies[conn.concurrency].shard;
-                                let wants_send = conn.wants_send();
-                                self.shards[slot]
-                                    .state
-                                    .stats
-                                    .borrow_mut()
-                                    .counters
-                                    .read_bytes += plain as u64;
-                                if wants_send {
-                                    self.mark_dirty(connection);
-                                }
-                            }
-                            Ok(_) => {}
-                            Err(err) => {
-                                let reason = err.to_string();
-                                self.fail(connection, LinkError::Tls { addr, reason }, now);
-                                return;
-                            }
-                        }
-                        None
-                    }
-                };
+                let lent =
+                    match self.place_arrival(connection, completion.buffer, len as usize, now) {
+                        Placed::InProvidedBuffer(lent) => Some(lent),
+                        Placed::InConnection => None,
+                        Placed::Failed => return,
+                    };
                 self.connections[connection].progressed(now);
                 self.take_replies(connection, lent, now);
                 let conn = &self.connections[connection];
@@ -269,6 +249,54 @@ impl Driver {
                 self.fail(connection, LinkError::Io { addr, source }, now);
             }
         }
+    }
+
+    /// Puts `len` bytes that arrived on an up connection (in the provided buffer `buffer`,
+    /// or in its own receive buffer) where its replies will be parsed from.
+    fn place_arrival(
+        &mut self,
+        connection: usize,
+        buffer: Option<u16>,
+        len: usize,
+        now: Instant,
+    ) -> Placed {
+        let conn = &mut self.connections[connection];
+        match buffer {
+            // The common case: parsed where it landed, nothing copied.
+            Some(bid) if conn.can_parse_in_place() => {
+                return Placed::InProvidedBuffer(Lent { bid, len });
+            }
+            Some(bid) => {
+                if let Some(buffers) = self.ring.provided_buffers() {
+                    conn.append_received(buffers.bytes(bid, len));
+                }
+                return Placed::InConnection;
+            }
+            None => {}
+        }
+        match conn.on_received(len) {
+            Ok(plain) if conn.is_tls() => {
+                // The server counts the plaintext it wrote, not the records.
+                let slot = self.concurrencies[conn.concurrency].shard;
+                let wants_send = conn.wants_send();
+                self.shards[slot]
+                    .state
+                    .stats
+                    .borrow_mut()
+                    .counters
+                    .read_bytes += plain as u64;
+                if wants_send {
+                    self.mark_dirty(connection);
+                }
+            }
+            Ok(_) => {}
+            Err(err) => {
+                let (addr, reason) = (conn.addr, err.to_string());
+                self.fail(connection, LinkError::Tls { addr, reason }, now);
+                return Placed::Failed;
+            }
+        }
+        Placed::InConnection
     }
 
     /// Handshake bytes arrived (or the socket ended) on a connection that is handshaking.
