@@ -11,7 +11,7 @@
 
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use io_uring::{cqueue, squeue, types, IoUring};
 
@@ -333,6 +333,40 @@ impl Ring {
         }
     }
 
+    /// Hands the queued submissions to the kernel, then polls without sleeping until a
+    /// completion is there or `until` has passed: the wait of a turn whose next deadline is
+    /// too near to sleep for (see [`crate::driver`]'s `SPIN_BELOW`). Arming a timer, and
+    /// cancelling it when a completion comes first, traps to the hypervisor on a virtual
+    /// machine; a short timed wait can cost more than it waits.
+    ///
+    /// Polls the ring's memory, not the kernel: with `DEFER_TASKRUN` an arrival is task work
+    /// the kernel flags in the submission ring (`IORING_SQ_TASKRUN`), and only then does an
+    /// `io_uring_enter` run it and post its completion.
+    pub(crate) fn submit_and_spin(&mut self, until: Instant) -> io::Result<()> {
+        if self.has_work_for_kernel() {
+            self.submit()?;
+        }
+        loop {
+            if !self.ring.completion().is_empty() {
+                return Ok(());
+            }
+            if self.has_work_for_kernel() {
+                return self.submit();
+            }
+            if Instant::now() >= until {
+                return Ok(());
+            }
+            std::hint::spin_loop();
+        }
+    }
+
+    /// Whether an `io_uring_enter` would do anything: submissions are queued, task work is
+    /// flagged, or completions wait in the kernel's overflow list.
+    fn has_work_for_kernel(&mut self) -> bool {
+        let submission = self.ring.submission();
+        !submission.is_empty() || submission.taskrun() || submission.cq_overflow()
+    }
+
     /// Moves every posted completion into `out` (cleared first).
     pub(crate) fn reap(&mut self, out: &mut Vec<Completion>) {
         out.clear();
@@ -506,6 +540,34 @@ mod tests {
             b"zz"
         );
         assert!(done[0].more);
+        ring.close(socket);
+    }
+
+    #[test]
+    fn a_spin_ends_at_its_deadline_without_a_completion_and_at_an_arrival_before_it() {
+        use std::io::Write;
+        let (mut ring, socket, mut server_end) = multishot_pair();
+        let mut out = Vec::new();
+        // Nothing arrives: the spin ends at its deadline, with nothing to reap.
+        let until = Instant::now() + Duration::from_millis(20);
+        ring.submit_and_spin(until).expect("spin");
+        assert!(Instant::now() >= until);
+        ring.reap(&mut out);
+        assert!(out.is_empty(), "{out:?}");
+        // An arrival ends it long before its deadline, with the completion posted.
+        server_end.write_all(b"hi").expect("write");
+        let started = Instant::now();
+        ring.submit_and_spin(started + Duration::from_secs(5))
+            .expect("spin");
+        assert!(started.elapsed() < Duration::from_secs(4));
+        ring.reap(&mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].result, 2);
+        let bid = out[0].buffer.expect("a buffer");
+        assert_eq!(
+            ring.provided_buffers().expect("buffers").bytes(bid, 2),
+            b"hi"
+        );
         ring.close(socket);
     }
 
