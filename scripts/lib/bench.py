@@ -14,6 +14,8 @@ import tempfile
 import time
 
 SHARDSLAP = "target/release/shardslap"
+# The paced scenario's rate, ops/s: about a third of what one memcached thread serves here.
+PACED_RATE = 40000
 
 
 def free_port():
@@ -442,7 +444,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--server-cpu", type=int, default=0)
     ap.add_argument("--client-cpus", default="1")
-    ap.add_argument("--scenarios", default="default,pipeline,tls,scaling")
+    ap.add_argument("--scenarios", default="default,pipeline,paced,tls,scaling")
     args = ap.parse_args()
     scenarios = args.scenarios.split(",")
     counters = SyscallCounter.available()
@@ -510,6 +512,20 @@ def main():
                           f"in this run: {piped['cpu'] / one_in_flight['cpu']:.2f}×")
             except SystemExit as err:
                 print(f"\n(pipeline scenario skipped: {str(err).splitlines()[0]})")
+        if "paced" in scenarios:
+            # Open loop at a third of the server's capacity: latency runs from each request's
+            # scheduled time, so a client that sends late (a wake-up late, on a virtual
+            # machine tens of µs) adds its lateness to every latency it reports.
+            paced_argv = pin + [SHARDSLAP, "-s", addr, "-T", "1", "--cores", first_cpu, "-c",
+                                "16", "-P", str(PACED_RATE), "-t", "{secs}s", "-q", "--json",
+                                "{json}"]
+            tools = [Tool(f"shardslap -P {PACED_RATE}", paced_argv, parse_shardslap),
+                     Tool(f"shardslap -P {PACED_RATE} (glommio fallback)", paced_argv,
+                          parse_shardslap, env={"SHARDSLAP_DATA_PATH": "glommio"})]
+            for _ in range(args.rounds):
+                for tool in tools:
+                    tool.run(args.secs, [], server)
+            table(f"Paced: -P {PACED_RATE} (open loop), -c 16, one client core", tools, None)
         if baseline_tools:
             targets_table(*baseline_tools, piped_tool)
         if "tls" in scenarios:
