@@ -54,9 +54,10 @@ const HOUSEKEEPING: Duration = Duration::from_millis(5);
 /// A turn whose next deadline is nearer than this polls the ring instead of sleeping in it.
 /// On this kind of host (a virtual machine) a timed wait arms a timer, and cancels it when a
 /// reply comes first, each a trap to the hypervisor; a sleep and its wake-up cost ~17 µs of
-/// CPU and tens of µs of wake-up latency. Paced at 80,000 ops/s, where the next send is ~12 µs
-/// away, timed waits took 40% of the client's CPU and sent late (docs/performance.md). Runs
-/// without pacing wait for ms-away deadlines and never poll.
+/// CPU and tens of µs of wake-up latency. Paced at 60,000 ops/s, where the next send is ~17 µs
+/// away, timed waits took 40% of the client's CPU and sent late (docs/performance.md, "Paced
+/// runs send on time"). Runs without pacing wait for ms-away deadlines and poll only in the
+/// last 50 µs before one, which a reply nearly always ends first.
 const SPIN_BELOW: Duration = Duration::from_micros(50);
 /// First wait before reconnecting a lost connection; doubled per failed attempt.
 const RECONNECT_BACKOFF_MIN: Duration = Duration::from_millis(10);
