@@ -10,10 +10,10 @@
 # rusage), syscalls per op (separate runs counted two ways, each installed when missing: by
 # `perf stat`, which does not disturb the count, and by `strace -f -c`, which undercounts a
 # client that batches its calls but is how the data path's target was set), memcached's CPU and
-# syscalls per request, max RSS and p50/p99. The paced scenario runs shardslap open loop at
-# 40,000 ops/s on both data paths (memaslap's -P is a closed-loop throttle with no percentiles,
-# so it has no like-for-like there). Output: markdown tables on stdout (docs/performance.md
-# holds a copy), with one of
+# syscalls per request, max RSS and p50/p99. The paced scenario runs shardslap at -P 40000
+# (latency from each request's due time) on both data paths; memaslap's -P is a closed-loop
+# throttle with no percentiles, so it has no like-for-like there. Output: markdown tables on
+# stdout (docs/performance.md holds a copy), with one of
 # the data path's targets against the run's medians and, for each ratio to memaslap, the range
 # of that ratio over the rounds (how far this machine's noise moves it within one run).
 #

@@ -513,9 +513,10 @@ def main():
             except SystemExit as err:
                 print(f"\n(pipeline scenario skipped: {str(err).splitlines()[0]})")
         if "paced" in scenarios:
-            # Open loop at a third of the server's capacity: latency runs from each request's
-            # scheduled time, so a client that sends late (a wake-up late, on a virtual
-            # machine tens of µs) adds its lateness to every latency it reports.
+            # Paced at a third of the server's capacity: latency runs from each request's
+            # scheduled time (memaslap-compat.md, `-P`), so a client that sends late (a
+            # wake-up late, on a virtual machine tens of µs) adds its lateness to every
+            # latency it reports.
             paced_argv = pin + [SHARDSLAP, "-s", addr, "-T", "1", "--cores", first_cpu, "-c",
                                 "16", "-P", str(PACED_RATE), "-t", "{secs}s", "-q", "--json",
                                 "{json}"]
@@ -525,7 +526,8 @@ def main():
             for _ in range(args.rounds):
                 for tool in tools:
                     tool.run(args.secs, [], server)
-            table(f"Paced: -P {PACED_RATE} (open loop), -c 16, one client core", tools, None)
+            table(f"Paced: -P {PACED_RATE} (latency from each request's due time), -c 16, one "
+                  "client core", tools, None)
         if baseline_tools:
             targets_table(*baseline_tools, piped_tool)
         if "tls" in scenarios:
