@@ -27,8 +27,8 @@ pub use plan::{
     plan, Behaviour, ConcurrencySpec, Pick, Routes, RunSettings, ShardPlan, ShardSpec, SocketKind,
 };
 pub use run_config::{
-    unix_now_s, Distribution, JsonTarget, Pacing, Protocol, Replication, RunConfig, ServerChoice,
-    StopCondition, Transport, DEFAULT_RUN_TIME,
+    unix_now_s, Distribution, JsonTarget, Pacing, Protocol, Replication, ReplyWait, RunConfig,
+    ServerChoice, StopCondition, Transport, DEFAULT_RUN_TIME,
 };
 pub use server::{ServerAddr, DEFAULT_PORT, DEFAULT_WEIGHT};
 pub use tls::{ClientIdentity, TlsSettings, TlsTrust};

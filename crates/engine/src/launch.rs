@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use glommio::{LocalExecutorBuilder, Placement};
-use shardslap_config::{unix_now_s, ShardPlan};
+use shardslap_config::{unix_now_s, ReplyWait, ShardPlan};
 use shardslap_proto::MAX_KEY_LEN;
 use shardslap_report::{Report, RunInfo, ShardStats, TimePoint};
 use shardslap_workload::{build_distribution, char_block_len, longest_value_len, CharBlock};
@@ -97,6 +97,13 @@ pub fn run(
     let data_path = preflight.data_path;
     if let Some(notice) = data_path.notice() {
         eprintln!("{notice}");
+    }
+    let polls = plan
+        .shards
+        .first()
+        .is_some_and(|shard| shard.settings.behaviour.reply_wait == ReplyWait::Poll);
+    if polls && matches!(data_path, DataPath::Glommio(_)) {
+        eprintln!("shardslap: --busy-poll has no effect on glommio's sockets");
     }
     let mut info = info;
     info.data_path = data_path.name().to_string();

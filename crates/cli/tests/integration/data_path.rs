@@ -110,3 +110,30 @@ fn udp_stays_on_glommio_sockets() {
     run.assert_success();
     assert_eq!(data_path(&run), "glommio");
 }
+
+#[test]
+fn busy_poll_counts_match_the_server_on_the_ring_and_is_said_to_do_nothing_on_glommio() {
+    let server = MemcachedServer::start();
+    for extra in [
+        &["-c", "4", "-x", "4000", "--busy-poll"][..],
+        &["-c", "4", "-x", "4000", "--pipeline", "8", "--busy-poll"][..],
+        &["-c", "4", "-t", "1s", "-P", "2000", "--busy-poll"][..],
+    ] {
+        let run = run_and_match(&server, "ring", extra);
+        assert_eq!(data_path(&run), "ring", "{extra:?}");
+        assert_eq!(run.json()["config"]["reply_wait"], "poll", "{extra:?}");
+        assert!(!run.stderr.contains("busy-poll"), "{}", run.stderr);
+    }
+    let run = run_and_match(
+        &server,
+        "glommio",
+        &["-c", "4", "-x", "2000", "--busy-poll"],
+    );
+    assert_eq!(data_path(&run), "glommio");
+    assert_eq!(
+        run.stderr.matches("--busy-poll has no effect").count(),
+        1,
+        "{}",
+        run.stderr
+    );
+}

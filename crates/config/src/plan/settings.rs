@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use shardslap_workload::{KeySpace, WindowParams};
 
-use crate::{Pacing, Protocol, RunConfig, StopCondition};
+use crate::{Pacing, Protocol, ReplyWait, RunConfig, StopCondition};
 
 /// How a concurrency behaves, the same for every concurrency of a run.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -15,6 +15,8 @@ pub struct Behaviour {
     pub multi_get_keys: usize,
     /// Requests in flight per connection (`--pipeline`), at least 1.
     pub pipeline: usize,
+    /// `--busy-poll`: how the driver waits for replies.
+    pub reply_wait: ReplyWait,
     /// `-R`: reconnect lost links instead of ending the run.
     pub reconnect: bool,
     /// Connect and response timeout.
@@ -53,6 +55,7 @@ impl RunSettings {
                 protocol: cfg.protocol,
                 multi_get_keys: cfg.multi_get_keys.max(1),
                 pipeline: cfg.pipeline.max(1),
+                reply_wait: cfg.reply_wait,
                 reconnect: cfg.reconnect,
                 timeout: cfg.timeout,
                 pacing: cfg.pacing,

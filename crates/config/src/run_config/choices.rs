@@ -1,7 +1,8 @@
 //! The run's exclusive choices as types, each decided once from memaslap's flags: how
 //! concurrencies reach their servers ([`Transport`], with `-p`'s [`Replication`]), which wire
 //! protocol they speak ([`Protocol`]), which server a request goes to ([`ServerChoice`],
-//! with `--distribution`'s [`Distribution`]) and how requests are timed ([`Pacing`]). A combination
+//! with `--distribution`'s [`Distribution`]), how requests are timed ([`Pacing`]) and how their
+//! replies are awaited ([`ReplyWait`]). A combination
 //! memcached or memaslap cannot run is refused here, with the flags named, so later stages
 //! match on what was chosen instead of re-testing flags.
 
@@ -157,6 +158,48 @@ impl Pacing {
             Pacing::OpenLoop(open) => Some(*open),
             Pacing::Unpaced | Pacing::Tps { .. } => None,
         }
+    }
+}
+
+/// How a shard's driver waits for the replies it is owed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReplyWait {
+    /// Sleeps in the ring until a reply comes or its next deadline (the default): no CPU
+    /// spent waiting, and each reply that finds the client asleep waits for its wake-up.
+    #[default]
+    Sleep,
+    /// `--busy-poll`: polls the ring while any request awaits its reply, so a reply is read
+    /// the moment it lands, for a core kept busy while replies are awaited.
+    Poll,
+}
+
+impl ReplyWait {
+    /// The name the result file's run section uses.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            ReplyWait::Sleep => "sleep",
+            ReplyWait::Poll => "poll",
+        }
+    }
+}
+
+/// How `args` ask replies to be awaited: polling is the ring's, and datagrams stay on glommio's
+/// sockets (`-U`, `-a`), so it is refused with them rather than silently ignored.
+pub(crate) fn reply_wait(args: &Args, transport: Transport) -> Result<ReplyWait, ConfigError> {
+    if !args.busy_poll {
+        return Ok(ReplyWait::Sleep);
+    }
+    match transport {
+        Transport::Tcp { .. } => Ok(ReplyWait::Poll),
+        Transport::Udp => Err(ConfigError::Conflict {
+            flag: "--busy-poll",
+            other: "--udp",
+        }),
+        Transport::Facebook { .. } => Err(ConfigError::Conflict {
+            flag: "--busy-poll",
+            other: "--facebook",
+        }),
     }
 }
 
@@ -325,6 +368,21 @@ pub(crate) fn pacing(tps: Option<u64>, open_loop: Option<OpenLoop>) -> Pacing {
 mod tests {
     use super::*;
     use crate::run_config::test_support::ok;
+
+    #[test]
+    fn busy_poll_asks_to_poll_for_replies_and_the_default_sleeps() {
+        assert_eq!(ok(&["-s", "a"]).reply_wait, ReplyWait::Sleep);
+        assert_eq!(ok(&["-s", "a", "--busy-poll"]).reply_wait, ReplyWait::Poll);
+        // Paced, TLS and pipelined runs are TCP on the ring: polling applies to them.
+        assert_eq!(
+            ok(&["-s", "a", "--busy-poll", "-P", "5k", "-n", "2"]).reply_wait,
+            ReplyWait::Poll
+        );
+        assert_eq!(
+            ok(&["-s", "a", "--busy-poll", "--pipeline", "4"]).reply_wait,
+            ReplyWait::Poll
+        );
+    }
 
     #[test]
     fn flags_become_one_transport() {

@@ -20,7 +20,9 @@ mod section;
 pub(crate) mod test_support;
 mod validate;
 
-pub use choices::{Distribution, Pacing, Protocol, Replication, ServerChoice, Transport};
+pub use choices::{
+    Distribution, Pacing, Protocol, Replication, ReplyWait, ServerChoice, Transport,
+};
 pub(crate) use validate::build;
 pub use validate::unix_now_s;
 
@@ -110,6 +112,8 @@ pub struct RunConfig {
     pub seed: u64,
     /// `--pipeline`: requests in flight per connection.
     pub pipeline: usize,
+    /// `--busy-poll`: how replies are awaited.
+    pub reply_wait: ReplyWait,
     /// `--timeout` for connects and requests.
     pub timeout: Duration,
     /// `-q`.

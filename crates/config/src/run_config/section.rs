@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Serialize, Serializer};
 use shardslap_workload::{KeySpace, WorkloadSpec};
 
-use super::{Distribution, JsonTarget, Protocol, RunConfig, StopCondition, Transport};
+use super::{Distribution, JsonTarget, Protocol, ReplyWait, RunConfig, StopCondition, Transport};
 use crate::{OpenLoop, ServerAddr};
 
 /// The section's fields, in the order they are written.
@@ -50,6 +50,10 @@ struct Section<'a> {
     timeseries_file: Option<&'a PathBuf>,
     seed: u64,
     pipeline: usize,
+    /// `"poll"` with `--busy-poll`; absent for the default (`sleep`), so a run without it
+    /// writes the section it always wrote.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reply_wait: Option<&'static str>,
     timeout_secs: f64,
     quiet: bool,
     start_at: Option<f64>,
@@ -91,6 +95,10 @@ impl Serialize for RunConfig {
             timeseries_file: self.timeseries_file.as_ref(),
             seed: self.seed,
             pipeline: self.pipeline,
+            reply_wait: match self.reply_wait {
+                ReplyWait::Sleep => None,
+                ReplyWait::Poll => Some(self.reply_wait.name()),
+            },
             timeout_secs: self.timeout.as_secs_f64(),
             quiet: self.quiet,
             start_at: self.start_at,
@@ -149,6 +157,14 @@ mod tests {
         let json = serde_json::to_value(&cfg).unwrap();
         assert_eq!(json["stop"], serde_json::json!({ "ops": 9 }));
         assert_eq!(json["stat_freq_secs"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn busy_poll_is_recorded_and_the_default_leaves_the_section_as_it_was() {
+        let polled = serde_json::to_value(ok(&["-s", "a", "--busy-poll"])).unwrap();
+        assert_eq!(polled["reply_wait"], serde_json::json!("poll"));
+        let default = serde_json::to_value(ok(&["-s", "a"])).unwrap();
+        assert!(default.get("reply_wait").is_none(), "{default}");
     }
 
     /// The section byte for byte as written before the choices were typed (captured from that

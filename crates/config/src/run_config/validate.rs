@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use shardslap_workload::{parse_cfg_file, WorkloadSpec, MAX_GENERATED_VALUE_LEN};
 
-use super::choices::{pacing, protocol, server_choice, transport};
+use super::choices::{pacing, protocol, reply_wait, server_choice, transport};
 use super::ServerChoice;
 use super::{JsonTarget, Pacing, RunConfig, StopCondition, Transport, DEFAULT_RUN_TIME, POSITIVE};
 use crate::cpuset::{format_cpu_list, parse_cpu_list};
@@ -156,6 +156,7 @@ pub(crate) fn build(mut args: Args, allowed_cpus: &[usize]) -> Result<RunConfig,
             });
         }
     }
+    let reply_wait = reply_wait(&args, transport)?;
     let timeout = positive_duration("--timeout", &args.timeout)?;
     let start_at = args
         .start_at
@@ -202,6 +203,7 @@ pub(crate) fn build(mut args: Args, allowed_cpus: &[usize]) -> Result<RunConfig,
         timeseries_file: args.timeseries,
         seed,
         pipeline,
+        reply_wait,
         timeout,
         quiet: args.quiet,
         start_at,
@@ -455,6 +457,8 @@ mod tests {
             ),
             (&["-s", "a", "-U", "--pipeline", "2"], "--pipeline above 1 cannot be combined with --udp"),
             (&["-s", "a", "-P", "1k", "--pipeline", "2"], "--pipeline above 1 cannot be combined with --tps"),
+            (&["-s", "a", "-U", "--busy-poll"], "--busy-poll cannot be combined with --udp"),
+            (&["-s", "a", "-a", "-d", "2", "--busy-poll"], "--busy-poll cannot be combined with --facebook"),
             (&["-s", "a", "-B", "-a", "-d", "2"], "--binary cannot be combined with --facebook"),
             (
                 &["-s", "a", "-P", "fast"],

@@ -32,7 +32,7 @@ use std::sync::mpsc::Sender;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use shardslap_config::{Behaviour, Pick};
+use shardslap_config::{Behaviour, Pick, ReplyWait};
 use shardslap_proto::MAX_KEY_LEN;
 use shardslap_workload::Op;
 
@@ -250,10 +250,12 @@ pub(crate) async fn run(ring: Ring, shards: Vec<(ShardInputs, ExitGuard)>, tx: S
     let mut handed = now;
     loop {
         // A far deadline is slept for until SPIN_BELOW before it, then polled for: a paced
-        // send goes out on time, not a wake-up late.
+        // send goes out on time, not a wake-up late. With --busy-poll, replies are polled for.
         let waited = match wait.checked_sub(SPIN_BELOW) {
-            None => driver.ring.submit_and_spin(handed + wait),
-            Some(sleep) => driver.ring.submit_and_wait(sleep, driver.gather()),
+            Some(sleep) if !driver.polls_for_replies() => {
+                driver.ring.submit_and_wait(sleep, driver.gather())
+            }
+            _ => driver.ring.submit_and_spin(handed + wait),
         };
         if let Err(err) = waited {
             driver.broken = Some(format!("io_uring_enter failed: {err}"));
@@ -595,6 +597,16 @@ impl Driver {
             wake = wake.min(due);
         }
         wake.saturating_duration_since(now)
+    }
+
+    /// Whether this turn's wait polls rather than sleeps for lack of a near deadline: with
+    /// `--busy-poll`, while any connection awaits a reply.
+    fn polls_for_replies(&self) -> bool {
+        self.settings.behaviour.reply_wait == ReplyWait::Poll
+            && self
+                .connections
+                .iter()
+                .any(|conn| conn.waiting_since().is_some())
     }
 
     /// With `--pipeline` above 1, how the next wait gathers replies: up to the completions
