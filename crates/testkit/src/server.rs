@@ -232,11 +232,20 @@ impl MemcachedServer {
                 }
                 return Err(format!("memcached exited with {status}: {}", stderr.trim()));
             }
-            if TcpStream::connect_timeout(&self.addr(), Duration::from_millis(100)).is_ok()
-                && child.try_wait().map_err(|e| e.to_string())?.is_none()
-            {
-                self.child = Some(child);
-                return Ok(());
+            // Ready once the memcached answering on the port is this child: a connect alone
+            // could reach another listener that took the port after the probe, while this
+            // child, failing to bind, has not exited yet.
+            if let Some(pid) = answering_pid(self.addr()) {
+                if pid == child.id() && child.try_wait().map_err(|e| e.to_string())?.is_none() {
+                    self.child = Some(child);
+                    return Ok(());
+                }
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "port {} is held by another memcached (pid {pid})",
+                    self.port
+                ));
             }
             if Instant::now() > deadline {
                 let _ = child.kill();
@@ -255,6 +264,24 @@ impl Drop for MemcachedServer {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// The pid the memcached listening at `addr` reports in its `stats`, if one answers there
+/// within a moment.
+fn answering_pid(addr: SocketAddr) -> Option<u32> {
+    let mut conn = TcpStream::connect_timeout(&addr, Duration::from_millis(100)).ok()?;
+    conn.set_read_timeout(Some(Duration::from_secs(1))).ok()?;
+    conn.write_all(b"stats\r\n").ok()?;
+    let mut reply = Vec::new();
+    let mut chunk = [0u8; 16 * 1024];
+    while !reply.ends_with(b"END\r\n") {
+        let n = conn.read(&mut chunk).ok().filter(|&n| n > 0)?;
+        reply.extend_from_slice(&chunk[..n]);
+    }
+    String::from_utf8_lossy(&reply)
+        .lines()
+        .find_map(|line| line.strip_prefix("STAT pid "))
+        .and_then(|pid| pid.trim().parse().ok())
 }
 
 /// `$SHARDSLAP_MEMCACHED`, or `memcached` found on `PATH`.
@@ -323,4 +350,38 @@ fn url_decode(text: &str) -> Vec<u8> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_started_server_is_the_memcached_answering_on_its_port() {
+        let server = MemcachedServer::start();
+        assert_eq!(answering_pid(server.addr()), server.pid());
+        let port = server.port();
+        drop(server);
+        // Gone, nothing answers there.
+        assert_eq!(
+            answering_pid(SocketAddr::from(([127, 0, 0, 1], port))),
+            None
+        );
+    }
+
+    #[test]
+    fn a_port_another_memcached_holds_is_refused_not_taken_as_ready() {
+        let holder = MemcachedServer::start();
+        let mut second = MemcachedServer {
+            child: None,
+            port: holder.port(),
+            tls_port: None,
+            options: ServerOptions::default(),
+        };
+        let err = second.spawn().expect_err("the port is held");
+        assert!(err.contains("held by another memcached"), "{err}");
+        assert!(second.pid().is_none());
+        // The holder still serves.
+        assert_eq!(answering_pid(holder.addr()), holder.pid());
+    }
 }
