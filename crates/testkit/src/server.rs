@@ -171,16 +171,8 @@ impl MemcachedServer {
             .unwrap_or_else(|e| panic!("cannot connect to memcached at {}: {e}", self.addr()));
         conn.set_read_timeout(Some(READY_TIMEOUT)).unwrap();
         conn.write_all(request).unwrap();
-        let mut reply = Vec::new();
-        let mut chunk = [0u8; 16 * 1024];
-        while !reply.ends_with(terminator) {
-            let n = conn
-                .read(&mut chunk)
-                .unwrap_or_else(|e| panic!("reading from memcached at {}: {e}", self.addr()));
-            assert!(n > 0, "memcached closed the connection mid-reply");
-            reply.extend_from_slice(&chunk[..n]);
-        }
-        reply
+        read_reply(&mut conn, terminator)
+            .unwrap_or_else(|e| panic!("reading from memcached at {}: {e}", self.addr()))
     }
 
     fn spawn(&mut self) -> Result<(), String> {
@@ -266,22 +258,31 @@ impl Drop for MemcachedServer {
     }
 }
 
+/// Reads from `conn` until the reply ends with `terminator`.
+fn read_reply(conn: &mut TcpStream, terminator: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut reply = Vec::new();
+    let mut chunk = [0u8; 16 * 1024];
+    while !reply.ends_with(terminator) {
+        let n = conn.read(&mut chunk)?;
+        if n == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "memcached closed the connection mid-reply",
+            ));
+        }
+        reply.extend_from_slice(&chunk[..n]);
+    }
+    Ok(reply)
+}
+
 /// The pid the memcached listening at `addr` reports in its `stats`, if one answers there
 /// within a moment.
 fn answering_pid(addr: SocketAddr) -> Option<u32> {
     let mut conn = TcpStream::connect_timeout(&addr, Duration::from_millis(100)).ok()?;
     conn.set_read_timeout(Some(Duration::from_secs(1))).ok()?;
     conn.write_all(b"stats\r\n").ok()?;
-    let mut reply = Vec::new();
-    let mut chunk = [0u8; 16 * 1024];
-    while !reply.ends_with(b"END\r\n") {
-        let n = conn.read(&mut chunk).ok().filter(|&n| n > 0)?;
-        reply.extend_from_slice(&chunk[..n]);
-    }
-    String::from_utf8_lossy(&reply)
-        .lines()
-        .find_map(|line| line.strip_prefix("STAT pid "))
-        .and_then(|pid| pid.trim().parse().ok())
+    let reply = read_reply(&mut conn, b"END\r\n").ok()?;
+    u32::try_from(parse_stats(&String::from_utf8_lossy(&reply)).u64("pid")).ok()
 }
 
 /// `$SHARDSLAP_MEMCACHED`, or `memcached` found on `PATH`.
