@@ -141,27 +141,28 @@ class SyscallCounter:
                     return int(fields[3]) if len(fields) >= 5 else int(fields[2])
         return 0
 
-    def watch_server(self, server_pid, out):
-        """With perf, starts counting the system calls of memcached's worker threads (not its
-        LRU maintainer and crawler, which sleep and wake on their own clock) into `out`;
-        returns the counting process, to be ended by `settle_server`. None with strace, which
-        would stop the server at every call."""
-        if self.tool != "perf":
-            return None
+    def server_calls(self, server_pid, run_workload):
+        """perf only (strace would stop the server at every call): the system calls of
+        memcached's worker threads (not its LRU maintainer and crawler, which sleep and wake
+        on their own clock) while `run_workload()` runs, per op it returns; None without
+        worker threads to watch."""
         workers = [task for task in os.listdir(f"/proc/{server_pid}/task")
                    if read_text(f"/proc/{server_pid}/task/{task}/comm") == "mc-worker"]
         if not workers:
             return None
+        trace = tempfile.mktemp()
         proc = subprocess.Popen(["perf", "stat", "-x,", "-e", "raw_syscalls:sys_enter", "-t",
-                                 ",".join(workers), "-o", out],
+                                 ",".join(workers), "-o", trace],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(0.3)  # Attached before the client's first request.
-        return proc
-
-    @staticmethod
-    def settle_server(proc):
-        proc.send_signal(signal.SIGINT)
-        proc.wait()
+        try:
+            ops = run_workload()
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.wait()
+        calls = self.total(trace)
+        os.unlink(trace)
+        return calls / max(ops, 1)
 
     def describe(self):
         return {"perf": "`perf stat -e raw_syscalls:sys_enter` (undisturbed)",
@@ -218,28 +219,22 @@ class Tool:
         server_cpu = process_cpu_s(server.pid) - server_before
         ops, p50, p99 = self.parse(text, json_path, secs)
         short = [a.replace("{secs}", "3").replace("{json}", json_path) for a in self.argv]
+
+        def run_short(wrap=None):
+            """The same workload for 3 s (calls counted, not timed); its op count."""
+            text2, *_ = run_measured(short, wrap=wrap, env=self.env)
+            return self.parse(text2, json_path, 3)[0]
+
         syscalls = {}
         for counter in counters:
             trace = tempfile.mktemp()
-            text2, *_ = run_measured(short, wrap=lambda cmd, c=counter: c.wrap(cmd, trace),
-                                     env=self.env)
-            ops2, *_ = self.parse(text2, json_path, 3)
+            ops2 = run_short(lambda cmd, c=counter: c.wrap(cmd, trace))
             syscalls[counter.tool] = counter.total(trace) / max(ops2, 1)
             os.unlink(trace)
         # The server's calls in a run of their own: counting them slows memcached's calls (a
         # tracepoint on each), which lets a batching client batch more than it does unobserved.
-        server_syscalls = None
-        for counter in counters:
-            trace = tempfile.mktemp()
-            watcher = counter.watch_server(server.pid, trace)
-            if watcher is None:
-                continue
-            text2, *_ = run_measured(short, env=self.env)
-            counter.settle_server(watcher)
-            ops2, *_ = self.parse(text2, json_path, 3)
-            server_syscalls = counter.total(trace) / max(ops2, 1)
-            os.unlink(trace)
-            break
+        perf = next((c for c in counters if c.tool == "perf"), None)
+        server_syscalls = perf.server_calls(server.pid, run_short) if perf else None
         if os.path.exists(json_path):
             os.unlink(json_path)
         self.rows.append(dict(ops=ops, secs=secs, user=user, sys=sys_, rss=rss, p50=p50,
