@@ -461,11 +461,16 @@ def main():
               f"`scripts/bench.sh {' '.join(sys.argv[1:])}`")
         print("syscalls per op: " + ("; ".join(c.describe() for c in counters)
                                      or "not counted (neither perf nor strace)"))
+
+        def one_core_shardslap(*extra):
+            """shardslap on the first client CPU with memaslap's -c 16, plus `extra`."""
+            return pin + [SHARDSLAP, "-s", addr, "-T", "1", "--cores", first_cpu, "-c", "16",
+                          *extra, "-t", "{secs}s", "-q", "--json", "{json}"]
+
         if "default" in scenarios:
             memaslap = Tool("memaslap", pin + ["memcaslap", "-s", addr, "-T", "1", "-c", "16",
                                                "-t", "{secs}s"], parse_memaslap)
-            shard_argv = pin + [SHARDSLAP, "-s", addr, "-T", "1", "--cores", first_cpu,
-                                "-c", "16", "-t", "{secs}s", "-q", "--json", "{json}"]
+            shard_argv = one_core_shardslap()
             shard = Tool("shardslap", shard_argv, parse_shardslap)
             # The fallback data path (glommio's sockets), for what the ring buys.
             fallback = Tool("shardslap (glommio fallback)", shard_argv, parse_shardslap,
@@ -492,9 +497,8 @@ def main():
                     "-c", "16", "--pipeline=16", "--ratio=1:9", "-d", "1024",
                     "--key-maximum=163840", "--test-time={secs}", "--hide-histogram"], parse_memtier,
                     prepare=store_all))
-            tools.append(Tool("shardslap --pipeline 16", pin + [
-                SHARDSLAP, "-s", addr, "-T", "1", "--cores", first_cpu, "-c", "16",
-                "--pipeline", "16", "-t", "{secs}s", "-q", "--json", "{json}"], parse_shardslap))
+            tools.append(Tool("shardslap --pipeline 16", one_core_shardslap("--pipeline", "16"),
+                              parse_shardslap))
             try:
                 for _ in range(args.rounds):
                     for tool in tools:
@@ -512,9 +516,7 @@ def main():
             # scheduled time (memaslap-compat.md, `-P`), so a client that sends late (a
             # wake-up late, on a virtual machine tens of µs) adds its lateness to every
             # latency it reports.
-            paced_argv = pin + [SHARDSLAP, "-s", addr, "-T", "1", "--cores", first_cpu, "-c",
-                                "16", "-P", str(PACED_RATE), "-t", "{secs}s", "-q", "--json",
-                                "{json}"]
+            paced_argv = one_core_shardslap("-P", str(PACED_RATE))
             tools = [Tool(f"shardslap -P {PACED_RATE}", paced_argv, parse_shardslap),
                      Tool(f"shardslap -P {PACED_RATE} (glommio fallback)", paced_argv,
                           parse_shardslap, env={"SHARDSLAP_DATA_PATH": "glommio"})]
